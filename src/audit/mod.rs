@@ -1,0 +1,1 @@
+//! The audit: scenario schema, checks and verdict rules (`../shared/AUDIT.md`).

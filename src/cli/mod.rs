@@ -1,0 +1,85 @@
+//! Command-line interface: clap definitions, one module per subcommand; dispatch only.
+//!
+//! Each subcommand module has an `Args` struct (clap derive) and a `run` function that
+//! validates the arguments into a library configuration, calls the library, and writes
+//! what it returns. Exit codes: 0 done; 1 the check found what was asked for (`--fail-on`,
+//! drift in `compare`); 2 usage or input error.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: the check found what `--fail-on` or `compare` looks for.
+pub const EXIT_FOUND: u8 = 1;
+/// Exit code: usage or input error.
+pub const EXIT_INPUT: u8 = 2;
+
+/// Options shared by every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Only errors on stderr; no progress bar.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+}
+
+/// radaudit: audits radiomics studies for rigor and robustness.
+#[derive(Debug, Parser)]
+#[command(name = "radaudit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
+fn init(common: &Common) -> anyhow::Result<()> {
+    let default = if common.quiet { "error" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RADAUDIT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+    if let Some(n) = common.threads {
+        anyhow::ensure!(n >= 1, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    Ok(())
+}
+
+/// Parses the command line and runs the subcommand; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if let Err(e) = init(&cli.common) {
+        eprintln!("radaudit: {e:#}");
+        return ExitCode::from(EXIT_INPUT);
+    }
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("radaudit: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {}
+}

@@ -1,0 +1,1 @@
+//! Penalised logistic and Cox models, feature selection, cross-validation.

@@ -1,0 +1,1 @@
+//! Null simulations: the stated pipeline run on random features or permuted outcomes.

@@ -1,0 +1,1 @@
+//! Report writers: Markdown, HTML, JSON and SVG plots of what `audit` returns.

@@ -1,0 +1,1 @@
+//! Sample-size criteria: Riley et al. for development and validation of prediction models.

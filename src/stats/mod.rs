@@ -1,0 +1,4 @@
+//! Statistics: seeded random streams, ROC/AUC with DeLong, concordance, proportions,
+//! ICC and CCC, calibration.
+
+pub mod rng;
