@@ -87,7 +87,6 @@ impl Cohort {
 /// Whether the paper claims a working model or the absence of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
-    Positive,
     Negative,
 }
 
@@ -134,6 +133,8 @@ enum Kind {
     Positive,
     Bool,
     Enum(&'static [&'static str]),
+    /// Informational (shown in the report, not used by the checks): text or number.
+    Info,
 }
 
 /// Allowed values of `selection`.
@@ -162,9 +163,9 @@ const DESIGN_KEYS: &[(&str, Kind, bool)] = &[
     ("preprocessing_before_split", Kind::Bool, false),
     ("models_compared", Kind::Count, false),
     ("feature_correlation", Kind::Fraction, false),
-    ("median_followup", Kind::Positive, false),
-    ("event_rate", Kind::Positive, false),
-    ("time_horizon", Kind::Positive, false),
+    ("median_followup", Kind::Info, false),
+    ("event_rate", Kind::Info, false),
+    ("time_horizon", Kind::Info, false),
 ];
 
 /// A single design value.
@@ -552,7 +553,14 @@ impl Parser<'_> {
                 _ => Err(self.err(key, &format!("expected one of {}, found {v}",
                     allowed.join(", ")))),
             },
-            Kind::Count | Kind::Fraction | Kind::Positive => {
+            Kind::Info => match v {
+                toml::Value::String(s) => Ok(Value::Text(s.clone())),
+                _ => match number(v) {
+                    Some(x) if x.is_finite() => Ok(Value::Num(x)),
+                    _ => Err(self.err(key, "expected a number or a text")),
+                },
+            },
+            Kind::Count | Kind::Fraction => {
                 let x = number(v).ok_or_else(|| self.err(key, &format!(
                     "expected a number, found {}", v.type_str())))?;
                 self.check_number(key, kind, x)?;
@@ -565,7 +573,6 @@ impl Parser<'_> {
         let ok = match kind {
             Kind::Count => x.is_finite() && x >= 0.0 && x.fract() == 0.0,
             Kind::Fraction => (0.0..=1.0).contains(&x),
-            Kind::Positive => x.is_finite() && x > 0.0,
             _ => true,
         };
         if ok {
@@ -573,8 +580,7 @@ impl Parser<'_> {
         }
         let want = match kind {
             Kind::Count => "a whole number >= 0",
-            Kind::Fraction => "a number in [0, 1]",
-            _ => "a number > 0",
+            _ => "a number in [0, 1]",
         };
         Err(self.err(key, &format!("expected {want}, got {x}")))
     }
@@ -588,7 +594,7 @@ impl Parser<'_> {
             }
         };
         match kind {
-            Kind::Count | Kind::Fraction | Kind::Positive => {
+            Kind::Count | Kind::Fraction => {
                 let (lo, hi) = number_pair(v).ok_or_else(|| {
                     self.err(key, "expected a numeric range [low, high]")
                 })?;
@@ -599,7 +605,7 @@ impl Parser<'_> {
                 }
                 Ok(if lo == hi { Spec::Fixed(Value::Num(lo)) } else { Spec::Range(lo, hi) })
             }
-            Kind::Bool | Kind::Enum(_) => {
+            Kind::Bool | Kind::Enum(_) | Kind::Info => {
                 let mut vals = Vec::new();
                 for item in items {
                     let val = self.value(key, kind, item)?;
