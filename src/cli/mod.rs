@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod inspect;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -37,7 +39,10 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
+    Inspect(inspect::Args),
+}
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
 fn init(common: &Common) -> anyhow::Result<()> {
@@ -52,7 +57,9 @@ fn init(common: &Common) -> anyhow::Result<()> {
         .try_init();
     if let Some(n) = common.threads {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
-        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
     }
     Ok(())
 }
@@ -81,5 +88,7 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Inspect(args) => inspect::run(args),
+    }
 }
