@@ -12,6 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub mod audit;
 
+pub mod inspect;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -43,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Audit published claims: a verdict per claim with reports.
     Audit(audit::Args),
+    /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
+    Inspect(inspect::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
@@ -59,7 +63,9 @@ fn init(common: &Common) -> anyhow::Result<()> {
         .try_init();
     if let Some(n) = common.threads {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
-        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
     }
     Ok(())
 }
@@ -90,6 +96,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit::run(a),
+        Command::Inspect(args) => inspect::run(args),
     }
 }
 
