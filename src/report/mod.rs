@@ -1,1 +1,5 @@
 //! Report writers: Markdown, HTML, JSON and SVG plots of what `audit` returns.
+
+pub mod claim;
+pub mod doc;
+pub mod index;
