@@ -14,6 +14,8 @@ pub mod audit;
 
 pub mod inspect;
 
+pub mod samplesize;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -47,6 +49,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
     Inspect(inspect::Args),
+    /// Sample sizes: Riley development and validation criteria, reliability (Bonett).
+    Samplesize(samplesize::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
@@ -97,6 +101,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit::run(a),
         Command::Inspect(args) => inspect::run(args),
+        Command::Samplesize(args) => samplesize::run(args),
     }
 }
 
