@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod stability;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -37,7 +39,11 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// ICC per feature over perturbation replicates, readers or sessions.
+    #[command(after_help = stability::AFTER_HELP)]
+    Stability(stability::Args),
+}
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
 fn init(common: &Common) -> anyhow::Result<()> {
@@ -81,5 +87,7 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Stability(args) => stability::run(args),
+    }
 }
