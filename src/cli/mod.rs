@@ -16,6 +16,8 @@ pub mod inspect;
 
 pub mod samplesize;
 
+pub mod stability;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -51,6 +53,9 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Sample sizes: Riley development and validation criteria, reliability (Bonett).
     Samplesize(samplesize::Args),
+    /// ICC per feature over perturbation replicates, readers or sessions.
+    #[command(after_help = stability::AFTER_HELP)]
+    Stability(stability::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
@@ -102,6 +107,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(a) => audit::run(a),
         Command::Inspect(args) => inspect::run(args),
         Command::Samplesize(args) => samplesize::run(args),
+        Command::Stability(args) => stability::run(args),
     }
 }
 

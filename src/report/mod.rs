@@ -3,3 +3,4 @@
 pub mod claim;
 pub mod doc;
 pub mod index;
+pub mod stability_plot;
