@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod null;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -37,7 +39,10 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Null distribution of a stated pipeline on random features.
+    Null(null::Args),
+}
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
 fn init(common: &Common) -> anyhow::Result<()> {
@@ -81,5 +86,7 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Null(args) => null::run(args),
+    }
 }
