@@ -18,6 +18,8 @@ pub mod samplesize;
 
 pub mod stability;
 
+pub mod null;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -56,6 +58,8 @@ pub enum Command {
     /// ICC per feature over perturbation replicates, readers or sessions.
     #[command(after_help = stability::AFTER_HELP)]
     Stability(stability::Args),
+    /// Null distribution of a stated pipeline on random features.
+    Null(null::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
@@ -108,6 +112,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Samplesize(args) => samplesize::run(args),
         Command::Stability(args) => stability::run(args),
+        Command::Null(args) => null::run(args),
     }
 }
 

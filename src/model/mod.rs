@@ -1,1 +1,5 @@
 //! Penalised logistic and Cox models, feature selection, cross-validation.
+
+pub mod cox;
+pub mod logistic;
+pub mod select;

@@ -3,4 +3,5 @@
 pub mod claim;
 pub mod doc;
 pub mod index;
+pub mod plot;
 pub mod stability_plot;

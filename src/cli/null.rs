@@ -1,0 +1,263 @@
+//! `radaudit null`: the null distribution of a stated pipeline on random features.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use serde_json::json;
+
+use crate::model::select::Selection;
+use crate::null::{
+    self, FeatureCorrelation, ModelKind, NullDesign, NullResult, StopRule, Validation,
+};
+use crate::table::{round_sig, write_atomic, OUTPUT_SIG_DIGITS};
+
+/// Version of the JSON layout written by `radaudit null`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Selection step (`lasso` and `mrmr` are simulated by the univariate filter for now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SelectionArg {
+    Univariate,
+    Lasso,
+    Mrmr,
+    None,
+}
+
+/// Model family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    Logistic,
+    Cox,
+}
+
+/// Validation design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DesignArg {
+    Apparent,
+    Split,
+    Cv,
+    External,
+    Bootstrap,
+}
+
+/// Simulate the stated pipeline on random features and compare a claimed value.
+///
+/// Example:
+///   radaudit null --n 100 --prevalence 0.5 --candidates 1000 --selected 10 \
+///     --selection univariate --model logistic --design cv --folds 5 --leaky \
+///     --claimed 0.80 --reps 1000 --seed 1 --out null.json --plot null.svg
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Development rows (patients).
+    #[arg(long)]
+    pub n: usize,
+    /// Candidate features screened.
+    #[arg(long)]
+    pub candidates: usize,
+    /// Prevalence of cases (binary) or fraction with an event (survival).
+    #[arg(long, conflicts_with = "events", required_unless_present = "events")]
+    pub prevalence: Option<f64>,
+    /// Cases (binary) or events (survival) among the n rows.
+    #[arg(long)]
+    pub events: Option<usize>,
+    /// Features kept by the selection (not needed with --selection none).
+    #[arg(long)]
+    pub selected: Option<usize>,
+    /// Selection step.
+    #[arg(long, value_enum, default_value = "univariate")]
+    pub selection: SelectionArg,
+    /// Model: logistic (metric AUC) or cox (metric Harrell's C).
+    #[arg(long, value_enum, default_value = "logistic")]
+    pub model: ModelArg,
+    /// Validation design.
+    #[arg(long, value_enum)]
+    pub design: DesignArg,
+    /// Training fraction of a random split.
+    #[arg(long, default_value_t = 0.7)]
+    pub train_fraction: f64,
+    /// Folds of cross-validation.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Rows of the external cohort.
+    #[arg(long)]
+    pub n_validation: Option<usize>,
+    /// Cases or events of the external cohort (default: development prevalence).
+    #[arg(long)]
+    pub events_validation: Option<usize>,
+    /// Bootstrap samples per replicate (design bootstrap).
+    #[arg(long, default_value_t = 50)]
+    pub resamples: usize,
+    /// Selection on all rows before the split or folds.
+    #[arg(long)]
+    pub leaky: bool,
+    /// SMOTE oversampling on all rows before the split (binary outcomes).
+    #[arg(long)]
+    pub preprocessing_before_split: bool,
+    /// Independent pipelines tried; the best is reported.
+    #[arg(long, default_value_t = 1)]
+    pub models_compared: usize,
+    /// Correlation of random features within a block.
+    #[arg(long, default_value_t = 0.0)]
+    pub feature_correlation: f64,
+    /// Features per correlated block (0: one block).
+    #[arg(long, default_value_t = 10)]
+    pub correlation_block: usize,
+    /// Inverse penalty C of the L2 logistic / ridge Cox fit.
+    #[arg(long, default_value_t = 1.0)]
+    pub penalty_c: f64,
+    /// Claimed value to test against the null.
+    #[arg(long)]
+    pub claimed: Option<f64>,
+    /// Replicates (fewer when sequential stopping ends the run early).
+    #[arg(long, default_value_t = 1000)]
+    pub reps: usize,
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output JSON file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Optional SVG histogram of the null distribution.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+/// Validates the arguments into a [`NullDesign`].
+pub fn design_from_args(a: &Args) -> anyhow::Result<NullDesign> {
+    let events = match (a.events, a.prevalence) {
+        (Some(e), _) => e,
+        (None, Some(q)) => NullDesign::events_from_prevalence(a.n, q)?,
+        (None, None) => anyhow::bail!("give --prevalence or --events"),
+    };
+    let selection = match a.selection {
+        SelectionArg::Univariate => Selection::Univariate,
+        SelectionArg::Lasso => Selection::Lasso,
+        SelectionArg::Mrmr => Selection::Mrmr,
+        SelectionArg::None => Selection::None,
+    };
+    let selected = match (selection, a.selected) {
+        (Selection::None, s) => s.unwrap_or(a.candidates),
+        (_, Some(s)) => s,
+        (_, None) => anyhow::bail!("--selected is required unless --selection none"),
+    };
+    let model = match a.model {
+        ModelArg::Logistic => ModelKind::Logistic,
+        ModelArg::Cox => ModelKind::Cox,
+    };
+    let validation = match a.design {
+        DesignArg::Apparent => Validation::Apparent,
+        DesignArg::Split => Validation::Split { train_fraction: a.train_fraction },
+        DesignArg::Cv => Validation::Cv { folds: a.folds },
+        DesignArg::Bootstrap => Validation::Bootstrap { resamples: a.resamples },
+        DesignArg::External => {
+            let n_validation =
+                a.n_validation.context("--design external needs --n-validation")?;
+            let events_validation = a.events_validation.unwrap_or_else(|| {
+                (n_validation as f64 * events as f64 / a.n as f64).round() as usize
+            });
+            Validation::External { n_validation, events_validation }
+        }
+    };
+    let mut d = NullDesign::new(a.n, events, a.candidates, selected, selection, model, validation);
+    d.leaky_selection = a.leaky;
+    d.preprocessing_before_split = a.preprocessing_before_split;
+    d.models_compared = a.models_compared;
+    d.feature_correlation =
+        FeatureCorrelation { rho: a.feature_correlation, block: a.correlation_block };
+    d.penalty_c = a.penalty_c;
+    d.validate()?;
+    Ok(d)
+}
+
+/// The JSON document of a run (numbers rounded to 10 significant digits).
+pub fn result_json(
+    design: &NullDesign,
+    result: &NullResult,
+    seed: u64,
+    rule: &StopRule,
+) -> serde_json::Value {
+    let r = |x: f64| round_sig(x, OUTPUT_SIG_DIGITS);
+    let q = &result.quantiles;
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "radaudit_version": env!("CARGO_PKG_VERSION"),
+        "metric": result.metric,
+        "design": design,
+        "seed": seed,
+        "stop_rule": rule,
+        "reps_requested": result.reps_requested,
+        "reps_used": result.reps_used,
+        "stop_reason": result.stop_reason,
+        "mean": r(result.mean),
+        "sd": r(result.sd),
+        "quantiles": {
+            "q025": r(q.q025),
+            "q50": r(q.q50),
+            "q95": r(q.q95),
+            "q975": r(q.q975),
+            "q99": r(q.q99),
+        },
+        "claimed": result.claimed.map(r),
+        "exceedances": result.exceedances,
+        "p_value": result.p_value.map(r),
+        "p_value_mc_se": result.p_mc_se.map(r),
+        "undefined_parts": result.undefined_parts,
+        "notes": result.notes,
+        "values": result.values.iter().map(|&v| r(v)).collect::<Vec<_>>(),
+    })
+}
+
+/// Runs `radaudit null`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let design = design_from_args(&args).context("invalid null design")?;
+    let rule = StopRule::default();
+
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(args.reps as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} replicates {eta}")
+                .context("progress bar template")?,
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut progress = |done: usize, _planned: usize| {
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+        }
+    };
+    let result = null::run_null_with(&design, args.reps, args.seed, args.claimed, &rule, &mut progress)
+        .context("null simulation failed")?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    tracing::info!(
+        reps = result.reps_used,
+        mean = result.mean,
+        q95 = result.quantiles.q95,
+        "null simulation done ({:?})",
+        result.stop_reason
+    );
+
+    let doc = result_json(&design, &result, args.seed, &rule);
+    let mut text = serde_json::to_string_pretty(&doc).context("serialising the result")?;
+    text.push('\n');
+    write_atomic(&args.out, text.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    if let Some(path) = &args.plot {
+        let svg = crate::report::plot::null_histogram_svg(
+            &result.values,
+            args.claimed,
+            result.quantiles.q95,
+            result.metric,
+        );
+        write_atomic(path, svg.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
