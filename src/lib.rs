@@ -6,12 +6,12 @@
 //! stability -> tables -> models and simulations -> verdicts -> reports. Each module uses
 //! only the modules listed before it here (see `../shared/DESIGN.md`, "Module map").
 
-pub mod table;
-pub mod stats;
+pub mod audit;
+pub mod cli;
 pub mod image;
 pub mod model;
-pub mod samplesize;
 pub mod null;
-pub mod audit;
 pub mod report;
-pub mod cli;
+pub mod samplesize;
+pub mod stats;
+pub mod table;

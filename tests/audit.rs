@@ -32,7 +32,11 @@ fn audit_one(text: &str) -> serde_json::Value {
         .args(["--reps", "400"])
         .output()
         .expect("run radaudit");
-    assert!(o.status.success(), "audit failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "audit failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let slug = std::fs::read_dir(&out)
         .expect("out dir")
         .filter_map(|e| e.ok())
@@ -47,7 +51,12 @@ fn audit_one(text: &str) -> serde_json::Value {
 }
 
 fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    v["checks"].as_array().expect("checks").iter().find(|c| c["id"] == id).expect(id)
+    v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == id)
+        .expect(id)
 }
 
 fn figure(c: &serde_json::Value, name: &str) -> f64 {
@@ -85,7 +94,11 @@ fn apparent_auc_on_60_patients_with_1000_candidates_does_not_survive() {
     let null = check(&v, "null");
     assert_eq!(null["outcome"], "fail");
     // Ten features picked from 1000 on 60 patients fit noise far beyond 0.80.
-    assert!(figure(null, "null_q50") > 0.80, "null median {}", figure(null, "null_q50"));
+    assert!(
+        figure(null, "null_q50") > 0.80,
+        "null median {}",
+        figure(null, "null_q50")
+    );
 }
 
 const EXTERNAL_400: &str = r#"
@@ -120,7 +133,10 @@ fn external_auc_on_400_with_prespecified_features_survives() {
 fn negative_external_claim_at_055_survives() {
     let text = EXTERNAL_400
         .replace("value = 0.80", "value = 0.55\ndirection = \"negative\"")
-        .replace("n_validation = 400\nevents_validation = 200", "n_validation = 100\nevents_validation = 40");
+        .replace(
+            "n_validation = 400\nevents_validation = 200",
+            "n_validation = 100\nevents_validation = 40",
+        );
     let v = audit_one(&text);
     assert_eq!(v["verdict"], "survives", "{v:#}");
     assert_eq!(check(&v, "null")["outcome"], "pass");
@@ -129,8 +145,14 @@ fn negative_external_claim_at_055_survives() {
 #[test]
 fn sensitivity_specificity_claim_gets_wilson_intervals() {
     let text = EXTERNAL_400
-        .replace("metric = \"auc\"\nvalue = 0.80", "metric = \"sensitivity-specificity\"\nvalue = [0.85, 0.92]")
-        .replace("n_validation = 400\nevents_validation = 200", "n_validation = 200\nevents_validation = 100");
+        .replace(
+            "metric = \"auc\"\nvalue = 0.80",
+            "metric = \"sensitivity-specificity\"\nvalue = [0.85, 0.92]",
+        )
+        .replace(
+            "n_validation = 400\nevents_validation = 200",
+            "n_validation = 200\nevents_validation = 100",
+        );
     let v = audit_one(&text);
     let prec = check(&v, "precision");
     // Wilson (1927) score intervals for 85/100 and 92/100, computed from the closed form
@@ -150,7 +172,10 @@ fn deep_learning_claim_is_not_assessable_for_the_null_check() {
     let v = audit_one(&text);
     let null = check(&v, "null");
     assert_eq!(null["outcome"], "not-assessable");
-    assert!(null["sentence"].as_str().expect("sentence").contains("deep-learning"));
+    assert!(null["sentence"]
+        .as_str()
+        .expect("sentence")
+        .contains("deep-learning"));
 }
 
 #[test]
@@ -160,10 +185,26 @@ fn malformed_scenarios_are_named_and_the_rest_still_run() {
     std::fs::create_dir(&sc).expect("mkdir");
     scenario(&sc, "a-good.toml", EXTERNAL_400);
     let bad = [
-        ("b-missing.toml", EXTERNAL_400.replace("candidate_features = 10\n", ""), "design.candidate_features"),
-        ("c-range.toml", EXTERNAL_400.replace("value = 0.80", "value = 1.80"), "claim.value"),
-        ("d-metric.toml", EXTERNAL_400.replace("\"auc\"", "\"f1-score\""), "claim.metric"),
-        ("e-events.toml", EXTERNAL_400.replace("events_development = 500", "events_development = 1500"), "design.events_development"),
+        (
+            "b-missing.toml",
+            EXTERNAL_400.replace("candidate_features = 10\n", ""),
+            "design.candidate_features",
+        ),
+        (
+            "c-range.toml",
+            EXTERNAL_400.replace("value = 0.80", "value = 1.80"),
+            "claim.value",
+        ),
+        (
+            "d-metric.toml",
+            EXTERNAL_400.replace("\"auc\"", "\"f1-score\""),
+            "claim.metric",
+        ),
+        (
+            "e-events.toml",
+            EXTERNAL_400.replace("events_development = 500", "events_development = 1500"),
+            "design.events_development",
+        ),
     ];
     for (name, text, _) in &bad {
         scenario(&sc, name, text);
@@ -185,7 +226,9 @@ fn malformed_scenarios_are_named_and_the_rest_still_run() {
             "{name}/{key} not reported in:\n{stderr}"
         );
     }
-    assert!(out.join("toy-external--external-auc/verdict.json").is_file());
+    assert!(out
+        .join("toy-external--external-auc/verdict.json")
+        .is_file());
     let index = std::fs::read_to_string(out.join("README.md")).expect("index");
     assert!(index.contains("toy-external--external-auc"));
     assert!(index.contains("c-range.toml"));
@@ -216,8 +259,7 @@ fn same_seed_gives_identical_bytes_with_one_and_two_threads() {
     let sc = dir.path().join("sc");
     std::fs::create_dir(&sc).expect("mkdir");
     scenario(&sc, "a.toml", APPARENT_60);
-    let text = EXTERNAL_400.to_string()
-        + "[assumptions]\nmodels_compared = [1, 3]\n";
+    let text = EXTERNAL_400.to_string() + "[assumptions]\nmodels_compared = [1, 3]\n";
     scenario(&sc, "b.toml", &text);
     let run = |threads: &str, out: &Path| {
         let o = bin()
@@ -276,6 +318,10 @@ fn committed_liver_review_reports_match_a_fresh_run() {
         }
         let theirs = std::fs::read(committed.join(&rel))
             .unwrap_or_else(|_| panic!("{} is not committed", rel.display()));
-        assert!(theirs == bytes, "{} differs from the committed report", rel.display());
+        assert!(
+            theirs == bytes,
+            "{} differs from the committed report",
+            rel.display()
+        );
     }
 }

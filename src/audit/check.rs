@@ -93,12 +93,22 @@ pub struct CheckResult {
 impl CheckResult {
     /// A result with no figures yet.
     pub fn new(id: CheckId, outcome: Outcome, threshold: &str, sentence: String) -> Self {
-        Self { id, outcome, threshold: threshold.to_string(), sentence, figures: vec![], notes: vec![] }
+        Self {
+            id,
+            outcome,
+            threshold: threshold.to_string(),
+            sentence,
+            figures: vec![],
+            notes: vec![],
+        }
     }
 
     /// Adds a figure.
     pub fn fig(mut self, name: &str, value: f64) -> Self {
-        self.figures.push(Figure { name: name.to_string(), value });
+        self.figures.push(Figure {
+            name: name.to_string(),
+            value,
+        });
         self
     }
 
@@ -110,7 +120,10 @@ impl CheckResult {
 
     /// The value of a named figure.
     pub fn figure(&self, name: &str) -> Option<f64> {
-        self.figures.iter().find(|f| f.name == name).map(|f| f.value)
+        self.figures
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value)
     }
 }
 

@@ -76,7 +76,8 @@ pub struct Design {
 impl Design {
     /// Development prevalence (events / n), when events are known.
     pub fn prevalence(&self) -> Option<f64> {
-        self.events_development.map(|e| e as f64 / self.n_development as f64)
+        self.events_development
+            .map(|e| e as f64 / self.n_development as f64)
     }
 
     /// Events in the validation cohort: reported, else development prevalence x n.
@@ -101,7 +102,11 @@ pub struct Corners {
 
 /// Builds the headline corner and the corners of the assumptions.
 pub fn corners(s: &Scenario) -> Corners {
-    let headline: Corner = s.design.iter().map(|(k, spec)| (k.clone(), middle(k, spec))).collect();
+    let headline: Corner = s
+        .design
+        .iter()
+        .map(|(k, spec)| (k.clone(), middle(k, spec)))
+        .collect();
     let assumed: Vec<(&String, Vec<Value>)> = s
         .design
         .iter()
@@ -150,14 +155,21 @@ pub fn corners(s: &Scenario) -> Corners {
             }
         }
     }
-    Corners { headline, all, one_at_a_time }
+    Corners {
+        headline,
+        all,
+        one_at_a_time,
+    }
 }
 
 /// True for keys that hold whole numbers.
 pub fn is_count(key: &str) -> bool {
     !matches!(
         key,
-        "prevalence_development" | "feature_correlation" | "median_followup" | "event_rate"
+        "prevalence_development"
+            | "feature_correlation"
+            | "median_followup"
+            | "event_rate"
             | "time_horizon"
     )
 }
@@ -297,7 +309,10 @@ validation = "apparent"
         let c = corners(&s);
         assert_eq!(c.headline["candidate_features"], Value::Num(801.0));
         assert_eq!(c.headline["selected_features"], Value::Num(6.0));
-        assert_eq!(c.headline["selection_inside_validation"], Value::Bool(false));
+        assert_eq!(
+            c.headline["selection_inside_validation"],
+            Value::Bool(false)
+        );
         // 2 x 2 x 2 extremes plus the headline.
         assert_eq!(c.all.len(), 9);
         assert!(!c.one_at_a_time);

@@ -111,7 +111,11 @@ pub fn check(claim: &Claim, d: &Design) -> CheckResult {
         CheckId::DesignFlags,
         Outcome::Fail,
         threshold,
-        format!("The design raises {} flag(s): {}.", raised.len(), names.join("; ")),
+        format!(
+            "The design raises {} flag(s): {}.",
+            raised.len(),
+            names.join("; ")
+        ),
     )
     .fig("flags", raised.len() as f64);
     for f in raised {
@@ -171,7 +175,10 @@ mod tests {
         let mut d = design(Validation::RandomSplit);
         d.selection = Selection::Univariate;
         d.selection_inside_validation = false;
-        let names: Vec<_> = flags(&claim(Cohort::Validation), &d).iter().map(|f| f.name).collect();
+        let names: Vec<_> = flags(&claim(Cohort::Validation), &d)
+            .iter()
+            .map(|f| f.name)
+            .collect();
         assert_eq!(
             names,
             vec![
@@ -190,6 +197,8 @@ mod tests {
         d.n_lesions = Some(140);
         let r = check(&claim(Cohort::External), &d);
         assert_eq!(r.outcome, Outcome::Fail);
-        assert!(r.sentence.contains("lesions analysed as independent patients"));
+        assert!(r
+            .sentence
+            .contains("lesions analysed as independent patients"));
     }
 }

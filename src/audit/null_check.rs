@@ -27,15 +27,19 @@ pub fn null_design(claim: &Claim, d: &Design) -> Result<(NullDesign, Vec<String>
     let mut notes = Vec::new();
     let model = match (claim.metric, d.model) {
         (_, ModelKind::Deep) => {
-            return Err("deep-learning pipelines are not simulated: a random-feature null of \
+            return Err(
+                "deep-learning pipelines are not simulated: a random-feature null of \
                         a network trained on images has no linear stand-in"
-                .into())
+                    .into(),
+            )
         }
         (Metric::CIndex, _) => null::ModelKind::Cox,
         (Metric::Auc, ModelKind::Cox) => {
-            notes.push("the Cox model's AUC claim is simulated as a binary outcome with an L2 \
+            notes.push(
+                "the Cox model's AUC claim is simulated as a binary outcome with an L2 \
                         logistic model"
-                .to_string());
+                    .to_string(),
+            );
             null::ModelKind::Logistic
         }
         (Metric::Auc, _) => null::ModelKind::Logistic,
@@ -49,12 +53,22 @@ pub fn null_design(claim: &Claim, d: &Design) -> Result<(NullDesign, Vec<String>
     match d.model {
         ModelKind::RandomForest | ModelKind::Svm => notes.push(format!(
             "the stated {} is simulated by its linear stand-in ({})",
-            if d.model == ModelKind::Svm { "SVM" } else { "random forest" },
-            if model == null::ModelKind::Cox { "ridge Cox" } else { "L2 logistic" }
+            if d.model == ModelKind::Svm {
+                "SVM"
+            } else {
+                "random forest"
+            },
+            if model == null::ModelKind::Cox {
+                "ridge Cox"
+            } else {
+                "L2 logistic"
+            }
         )),
-        ModelKind::Unknown => notes.push("the model is not stated: simulated as L2 logistic \
+        ModelKind::Unknown => notes.push(
+            "the model is not stated: simulated as L2 logistic \
             (ridge Cox for C-index claims)"
-            .into()),
+                .into(),
+        ),
         _ => {}
     }
     let Some(events) = d.events_development else {
@@ -67,15 +81,16 @@ pub fn null_design(claim: &Claim, d: &Design) -> Result<(NullDesign, Vec<String>
         Selection::Mrmr => NullSelection::Mrmr,
         Selection::None => NullSelection::None,
         Selection::Unknown => {
-            notes.push("the selection method is not stated: simulated as univariate top-k"
-                .into());
+            notes.push("the selection method is not stated: simulated as univariate top-k".into());
             NullSelection::Univariate
         }
     };
     if matches!(selection, NullSelection::Lasso | NullSelection::Mrmr) {
-        notes.push("LASSO and mRMR selection are simulated by univariate top-k selection of \
+        notes.push(
+            "LASSO and mRMR selection are simulated by univariate top-k selection of \
                     the same number of features"
-            .into());
+                .into(),
+        );
     }
     let (candidates, selected) = match selection {
         // Without selection the model takes the features the paper names.
@@ -88,14 +103,24 @@ pub fn null_design(claim: &Claim, d: &Design) -> Result<(NullDesign, Vec<String>
         (d.n_development, events, null::Validation::Apparent)
     } else {
         match d.validation {
-            Validation::CrossValidation => {
-                (d.n_development, events, null::Validation::Cv { folds: d.folds as usize })
-            }
+            Validation::CrossValidation => (
+                d.n_development,
+                events,
+                null::Validation::Cv {
+                    folds: d.folds as usize,
+                },
+            ),
             Validation::Bootstrap => {
-                notes.push("bootstrap validation is simulated as Harrell's optimism-corrected \
+                notes.push(
+                    "bootstrap validation is simulated as Harrell's optimism-corrected \
                             bootstrap"
-                    .into());
-                (d.n_development, events, null::Validation::Bootstrap { resamples: 50 })
+                        .into(),
+                );
+                (
+                    d.n_development,
+                    events,
+                    null::Validation::Bootstrap { resamples: 50 },
+                )
             }
             Validation::RandomSplit => {
                 let (Some(nv), Some(ev)) = (d.n_validation, d.validation_events()) else {
@@ -103,7 +128,13 @@ pub fn null_design(claim: &Claim, d: &Design) -> Result<(NullDesign, Vec<String>
                 };
                 let total = d.n_development + nv;
                 let frac = d.n_development as f64 / total as f64;
-                (total, events + ev, null::Validation::Split { train_fraction: frac })
+                (
+                    total,
+                    events + ev,
+                    null::Validation::Split {
+                        train_fraction: frac,
+                    },
+                )
             }
             Validation::External | Validation::Temporal | Validation::Apparent => {
                 let (Some(nv), Some(ev)) = (d.n_validation, d.validation_events()) else {
@@ -143,10 +174,12 @@ pub fn null_design(claim: &Claim, d: &Design) -> Result<(NullDesign, Vec<String>
         && !nd.leaky_selection
         && !nd.preprocessing_before_split
     {
-        notes.push("with selection inside the development data, the external scores are \
+        notes.push(
+            "with selection inside the development data, the external scores are \
                     independent of the outcome, so this check is close to a one-sided test \
                     of the claimed value against 0.5"
-            .into());
+                .into(),
+        );
     }
     Ok((nd, notes))
 }
@@ -198,7 +231,11 @@ pub fn check(
         (Direction::Positive, true) | (Direction::Negative, false) => Outcome::Pass,
         _ => Outcome::Fail,
     };
-    let metric = if nd.model == null::ModelKind::Cox { "C-index" } else { "AUC" };
+    let metric = if nd.model == null::ModelKind::Cox {
+        "C-index"
+    } else {
+        "AUC"
+    };
     let q95 = res.quantile(0.95);
     let sentence = format!(
         "On random features, the stated pipeline ({}) reaches a mean {metric} of {:.3} and a \
@@ -208,7 +245,11 @@ pub fn check(
         res.mean,
         q95,
         claimed,
-        if rejects { "beyond what noise reaches" } else { "within what noise reaches" },
+        if rejects {
+            "beyond what noise reaches"
+        } else {
+            "within what noise reaches"
+        },
         p,
         res.reps_used,
     );
@@ -221,8 +262,10 @@ pub fn check(
         .fig("p_value_mc_se", res.p_mc_se.unwrap_or(f64::NAN))
         .fig("replicates", res.reps_used as f64);
     if res.stopped_early {
-        r = r.note("Replicates stopped early: the answer was already clear (sequential Monte \
-                    Carlo test, Besag & Clifford 1991).");
+        r = r.note(
+            "Replicates stopped early: the answer was already clear (sequential Monte \
+                    Carlo test, Besag & Clifford 1991).",
+        );
     }
     for n in notes {
         r = r.note(n);
@@ -230,9 +273,10 @@ pub fn check(
 
     let cindex = if claim.metric == Metric::CIndex && claimed.is_finite() {
         let (n, events) = match nd.validation {
-            null::Validation::External { n_validation, events_validation } => {
-                (n_validation, events_validation)
-            }
+            null::Validation::External {
+                n_validation,
+                events_validation,
+            } => (n_validation, events_validation),
             null::Validation::Split { train_fraction } => {
                 let nv = nd.n - (nd.n as f64 * train_fraction).round() as usize;
                 let ev = (nv as f64 * nd.events as f64 / nd.n as f64).round() as usize;
@@ -293,9 +337,7 @@ pub fn baseline(claim: &Claim, _d: &Design, null: &CheckResult) -> CheckResult {
         CheckId::BaselineIncrement,
         Outcome::Reported,
         threshold,
-        format!(
-            "The claimed {value:.3} exceeds the comparator's {base:.3} by {gain:.3}."
-        ),
+        format!("The claimed {value:.3} exceeds the comparator's {base:.3} by {gain:.3}."),
     )
     .fig("baseline", base)
     .fig("gain", gain);

@@ -44,11 +44,19 @@ pub fn measured_on(claim: &Claim, d: &Design) -> Option<Cohort2> {
         );
     if on_dev {
         let events = d.events_development?;
-        return Some(Cohort2 { n: d.n_development, events, development: true });
+        return Some(Cohort2 {
+            n: d.n_development,
+            events,
+            development: true,
+        });
     }
     let n = d.n_validation?;
     let events = d.validation_events()?;
-    (events > 0 && events < n).then_some(Cohort2 { n, events, development: false })
+    (events > 0 && events < n).then_some(Cohort2 {
+        n,
+        events,
+        development: false,
+    })
 }
 
 /// Check 2 for AUC, accuracy and sensitivity/specificity claims. C-index claims pass
@@ -64,7 +72,11 @@ pub fn check(
             "the size of the cohort behind the claimed value (n and events) is not known",
         );
     };
-    let which = if c.development { "development" } else { "validation" };
+    let which = if c.development {
+        "development"
+    } else {
+        "validation"
+    };
     let n_neg = c.n - c.events;
     let mut r = match (claim.metric, claim.value) {
         (Metric::Auc, ClaimValue::Single(auc)) => {
@@ -114,7 +126,11 @@ pub fn check(
             };
             let q = c.events as f64 / c.n as f64;
             let majority = q.max(1.0 - q);
-            let outcome = if lo <= majority { Outcome::Fail } else { Outcome::Pass };
+            let outcome = if lo <= majority {
+                Outcome::Fail
+            } else {
+                Outcome::Pass
+            };
             CheckResult::new(
                 CheckId::Precision,
                 outcome,
@@ -143,7 +159,10 @@ pub fn check(
         (claim.ci, r.figure("ci_lower"), r.figure("ci_upper"))
     {
         let ratio = (rhi - rlo) / (hi - lo);
-        r = r.fig("reported_ci_lower", rlo).fig("reported_ci_upper", rhi).fig("width_ratio", ratio);
+        r = r
+            .fig("reported_ci_lower", rlo)
+            .fig("reported_ci_upper", rhi)
+            .fig("width_ratio", ratio);
         if ratio < narrow_ratio {
             r = r.note(format!(
                 "Inconsistent: the reported interval [{rlo:.3}, {rhi:.3}] is {:.0}% as wide as \
@@ -163,7 +182,11 @@ fn bounded(
     threshold: &str,
     sentence: String,
 ) -> CheckResult {
-    let outcome = if lo <= null { Outcome::Fail } else { Outcome::Pass };
+    let outcome = if lo <= null {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
     let tail = if outcome == Outcome::Fail {
         format!(", which reaches {null}: the {label} is compatible with chance.")
     } else {
@@ -190,7 +213,11 @@ fn sens_spec(sens: f64, spec: f64, n_pos: u64, n_neg: u64, which: &str) -> Check
     let fpr = 1.0 - spec;
     let j_lo = j - ((sens - s_lo).powi(2) + (f_hi - fpr).powi(2)).sqrt();
     let j_hi = j + ((s_hi - sens).powi(2) + (fpr - f_lo).powi(2)).sqrt();
-    let outcome = if j_lo <= 0.0 { Outcome::Fail } else { Outcome::Pass };
+    let outcome = if j_lo <= 0.0 {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
     let tail = if outcome == Outcome::Fail {
         ", which reaches 0: the test is compatible with no discrimination."
     } else {

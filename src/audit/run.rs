@@ -25,7 +25,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { reps: 1000, seed: 20240101 }
+        Self {
+            reps: 1000,
+            seed: 20240101,
+        }
     }
 }
 
@@ -140,7 +143,11 @@ pub struct ClaimAudit {
 /// (events reaching n when both are assumed).
 pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> {
     let thresholds = Thresholds::for_scenario(s)?;
-    let Corners { headline, all, one_at_a_time } = corner::corners(s);
+    let Corners {
+        headline,
+        all,
+        one_at_a_time,
+    } = corner::corners(s);
     let assumed = s.assumed_keys();
 
     let results: Vec<Result<CornerAudit, ScenarioError>> = all
@@ -194,7 +201,10 @@ fn audit_corner(
     let checks = run_checks(s, &d, t, opts);
     let verdict = corner_verdict(s.claim.direction, &checks.0);
     Ok(CornerAudit {
-        assumptions: assumed.iter().map(|&k| (k.to_string(), c[k].to_string())).collect(),
+        assumptions: assumed
+            .iter()
+            .map(|&k| (k.to_string(), c[k].to_string()))
+            .collect(),
         verdict,
         checks: checks.0,
         null_values: if keep_null { checks.1 } else { Vec::new() },
@@ -202,7 +212,12 @@ fn audit_corner(
 }
 
 /// Checks 1-6 at one design; also returns the null replicate values.
-fn run_checks(s: &Scenario, d: &Design, t: &Thresholds, opts: &Options) -> (Vec<CheckResult>, Vec<f64>) {
+fn run_checks(
+    s: &Scenario,
+    d: &Design,
+    t: &Thresholds,
+    opts: &Options,
+) -> (Vec<CheckResult>, Vec<f64>) {
     let (null, null_values, cindex_interval) = null_check::check(&s.claim, d, t, opts);
     let prec = precision::check(&s.claim, d, cindex_interval, t.narrow_ratio);
     let dev = size::development(&s.claim, d, &prec, t);
@@ -228,7 +243,10 @@ fn verdict_with(
         key: format!("design.{}", e.key),
         problem: e.problem,
     })?;
-    Ok(corner_verdict(s.claim.direction, &run_checks(s, &d, t, opts).0))
+    Ok(corner_verdict(
+        s.claim.direction,
+        &run_checks(s, &d, t, opts).0,
+    ))
 }
 
 /// Largest number of bisection steps for a numeric tipping value.
@@ -249,7 +267,10 @@ fn tipping_point(
         Spec::Choices(vals) => {
             let mut seen = Vec::new();
             for v in vals {
-                seen.push((v.clone(), verdict_with(s, headline, key, v.clone(), t, opts)?));
+                seen.push((
+                    v.clone(),
+                    verdict_with(s, headline, key, v.clone(), t, opts)?,
+                ));
             }
             if seen.iter().all(|(_, v)| *v == seen[0].1) {
                 return Ok(None);
@@ -259,7 +280,12 @@ fn tipping_point(
                 .map(|(v, verdict)| format!("{key} = {v}: {}", verdict.as_str()))
                 .collect::<Vec<_>>()
                 .join("; ");
-            Ok(Some(Tipping { key: key.to_string(), text, from: None, to: None }))
+            Ok(Some(Tipping {
+                key: key.to_string(),
+                text,
+                from: None,
+                to: None,
+            }))
         }
         Spec::Range(lo, hi) => {
             let count = corner::is_count(key);
@@ -274,7 +300,11 @@ fn tipping_point(
                 if b - a <= tol {
                     break;
                 }
-                let m = if count { (0.5 * (a + b)).floor() } else { 0.5 * (a + b) };
+                let m = if count {
+                    (0.5 * (a + b)).floor()
+                } else {
+                    0.5 * (a + b)
+                };
                 if m <= a || m >= b {
                     break;
                 }
@@ -292,7 +322,12 @@ fn tipping_point(
                 vb.as_str(),
                 f(b)
             );
-            Ok(Some(Tipping { key: key.to_string(), text, from: Some(a), to: Some(b) }))
+            Ok(Some(Tipping {
+                key: key.to_string(),
+                text,
+                from: Some(a),
+                to: Some(b),
+            }))
         }
     }
 }
@@ -324,5 +359,9 @@ pub fn scenario_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The outcome of a check, or "not assessable" when absent.
 pub fn outcome_of(c: &CornerAudit, id: CheckId) -> Outcome {
-    c.checks.iter().find(|r| r.id == id).map(|r| r.outcome).unwrap_or(Outcome::NotAssessable)
+    c.checks
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.outcome)
+        .unwrap_or(Outcome::NotAssessable)
 }

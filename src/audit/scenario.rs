@@ -142,8 +142,14 @@ pub const SELECTIONS: &[&str] = &["univariate", "lasso", "mrmr", "none", "unknow
 /// Allowed values of `model`.
 pub const MODELS: &[&str] = &["logistic", "cox", "random-forest", "svm", "deep", "unknown"];
 /// Allowed values of `validation`.
-pub const VALIDATIONS: &[&str] =
-    &["apparent", "random-split", "cross-validation", "bootstrap", "temporal", "external"];
+pub const VALIDATIONS: &[&str] = &[
+    "apparent",
+    "random-split",
+    "cross-validation",
+    "bootstrap",
+    "temporal",
+    "external",
+];
 
 /// Every `[design]` key radaudit knows, with its kind and whether it is required.
 const DESIGN_KEYS: &[(&str, Kind, bool)] = &[
@@ -242,14 +248,25 @@ impl Scenario {
 
     /// Parses scenario text; `path` is used in error messages only.
     pub fn from_str(path: &Path, text: &str) -> Result<Self, ScenarioError> {
-        let root: toml::Table =
-            text.parse().map_err(|e: toml::de::Error| err(path, "-", syntax_message(&e)))?;
+        let root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| err(path, "-", syntax_message(&e)))?;
         let p = Parser { path, root: &root };
         for table in root.keys() {
-            let known = ["study", "claim", "design", "assumptions", "sources", "thresholds"];
+            let known = [
+                "study",
+                "claim",
+                "design",
+                "assumptions",
+                "sources",
+                "thresholds",
+            ];
             if !known.contains(&table.as_str()) {
-                return Err(p.err(table, "unknown table (expected study, claim, design, \
-                    assumptions, sources, thresholds)"));
+                return Err(p.err(
+                    table,
+                    "unknown table (expected study, claim, design, \
+                    assumptions, sources, thresholds)",
+                ));
             }
         }
 
@@ -326,8 +343,7 @@ impl Scenario {
                     .to_string(),
             ));
         }
-        if let (Some(Some(k)), Some(Some(p))) =
-            (lo("selected_features"), hi("candidate_features"))
+        if let (Some(Some(k)), Some(Some(p))) = (lo("selected_features"), hi("candidate_features"))
         {
             if k > p {
                 return Err(e(
@@ -342,7 +358,10 @@ impl Scenario {
         }
         if let Some(Some(k)) = lo("selected_features") {
             if k < 1.0 && self.claim.metric != Metric::None {
-                return Err(e("design.selected_features", "must be at least 1".to_string()));
+                return Err(e(
+                    "design.selected_features",
+                    "must be at least 1".to_string(),
+                ));
             }
         }
         if let Some(Some(f)) = lo("folds") {
@@ -373,19 +392,32 @@ impl Parser<'_> {
     }
 
     fn required_table(&self, name: &str) -> Result<&toml::Table, ScenarioError> {
-        self.table(name)?.ok_or_else(|| self.err(name, "missing table"))
+        self.table(name)?
+            .ok_or_else(|| self.err(name, "missing table"))
     }
 
-    fn string(&self, t: &toml::Table, table: &str, key: &str) -> Result<Option<String>, ScenarioError> {
+    fn string(
+        &self,
+        t: &toml::Table,
+        table: &str,
+        key: &str,
+    ) -> Result<Option<String>, ScenarioError> {
         match t.get(key) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(self.err(&format!("{table}.{key}"), &format!(
-                "expected a string, found {}", v.type_str()))),
+            Some(v) => Err(self.err(
+                &format!("{table}.{key}"),
+                &format!("expected a string, found {}", v.type_str()),
+            )),
         }
     }
 
-    fn required_string(&self, t: &toml::Table, table: &str, key: &str) -> Result<String, ScenarioError> {
+    fn required_string(
+        &self,
+        t: &toml::Table,
+        table: &str,
+        key: &str,
+    ) -> Result<String, ScenarioError> {
         let s = self
             .string(t, table, key)?
             .ok_or_else(|| self.err(&format!("{table}.{key}"), "missing required key"))?;
@@ -414,21 +446,31 @@ impl Parser<'_> {
         check_slug(self, "claim.id", &id)?;
         let metric_s = self.required_string(t, "claim", "metric")?;
         let metric = Metric::parse(&metric_s).ok_or_else(|| {
-            self.err("claim.metric", &format!(
-                "unknown metric {metric_s:?} (expected auc, c-index, accuracy, \
-                 sensitivity-specificity or none)"))
+            self.err(
+                "claim.metric",
+                &format!(
+                    "unknown metric {metric_s:?} (expected auc, c-index, accuracy, \
+                 sensitivity-specificity or none)"
+                ),
+            )
         })?;
         let cohort_s = self.required_string(t, "claim", "cohort")?;
         let cohort = Cohort::parse(&cohort_s).ok_or_else(|| {
-            self.err("claim.cohort", &format!(
-                "unknown cohort {cohort_s:?} (expected training, validation, test or external)"))
+            self.err(
+                "claim.cohort",
+                &format!(
+                    "unknown cohort {cohort_s:?} (expected training, validation, test or external)"
+                ),
+            )
         })?;
         let direction = match self.string(t, "claim", "direction")?.as_deref() {
             None | Some("positive") => Direction::Positive,
             Some("negative") => Direction::Negative,
             Some(other) => {
-                return Err(self.err("claim.direction", &format!(
-                    "unknown direction {other:?} (expected positive or negative)")))
+                return Err(self.err(
+                    "claim.direction",
+                    &format!("unknown direction {other:?} (expected positive or negative)"),
+                ))
             }
         };
         let value = self.claim_value(t, metric)?;
@@ -440,8 +482,10 @@ impl Parser<'_> {
                 check_unit(self, "claim.ci", pair.0)?;
                 check_unit(self, "claim.ci", pair.1)?;
                 if pair.0 > pair.1 {
-                    return Err(self.err("claim.ci", &format!(
-                        "lower {} above upper {}", pair.0, pair.1)));
+                    return Err(self.err(
+                        "claim.ci",
+                        &format!("lower {} above upper {}", pair.0, pair.1),
+                    ));
                 }
                 Some(pair)
             }
@@ -465,8 +509,17 @@ impl Parser<'_> {
             }
         };
         for key in t.keys() {
-            let known =
-                ["id", "metric", "value", "ci", "sd", "cohort", "direction", "baseline", "note"];
+            let known = [
+                "id",
+                "metric",
+                "value",
+                "ci",
+                "sd",
+                "cohort",
+                "direction",
+                "baseline",
+                "note",
+            ];
             if !known.contains(&key.as_str()) {
                 return Err(self.err(&format!("claim.{key}"), "unknown key"));
             }
@@ -498,8 +551,12 @@ impl Parser<'_> {
                 Ok(ClaimValue::Pair(a, b))
             }
             (_, Some(v)) => {
-                let x = number(v).ok_or_else(|| self.err("claim.value", &format!(
-                    "expected a number, found {}", v.type_str())))?;
+                let x = number(v).ok_or_else(|| {
+                    self.err(
+                        "claim.value",
+                        &format!("expected a number, found {}", v.type_str()),
+                    )
+                })?;
                 check_unit(self, "claim.value", x)?;
                 Ok(ClaimValue::Single(x))
             }
@@ -524,14 +581,18 @@ impl Parser<'_> {
             let assumed = assumptions.get(key);
             let spec = match (fixed, assumed) {
                 (Some(_), Some(_)) => {
-                    return Err(self.err(&format!("assumptions.{key}"),
-                        "given in both [design] and [assumptions]; keep one"))
+                    return Err(self.err(
+                        &format!("assumptions.{key}"),
+                        "given in both [design] and [assumptions]; keep one",
+                    ))
                 }
                 (Some(v), None) => Spec::Fixed(self.value(&format!("design.{key}"), kind, v)?),
                 (None, Some(v)) => self.assumption(&format!("assumptions.{key}"), kind, v)?,
                 (None, None) if required => {
-                    return Err(self.err(&format!("design.{key}"),
-                        "missing required key (give it in [design] or [assumptions])"))
+                    return Err(self.err(
+                        &format!("design.{key}"),
+                        "missing required key (give it in [design] or [assumptions])",
+                    ))
                 }
                 (None, None) => continue,
             };
@@ -544,14 +605,19 @@ impl Parser<'_> {
         match kind {
             Kind::Bool => match v {
                 toml::Value::Boolean(b) => Ok(Value::Bool(*b)),
-                _ => Err(self.err(key, &format!("expected true or false, found {}", v.type_str()))),
+                _ => Err(self.err(
+                    key,
+                    &format!("expected true or false, found {}", v.type_str()),
+                )),
             },
             Kind::Enum(allowed) => match v {
                 toml::Value::String(s) if allowed.contains(&s.as_str()) => {
                     Ok(Value::Text(s.clone()))
                 }
-                _ => Err(self.err(key, &format!("expected one of {}, found {v}",
-                    allowed.join(", ")))),
+                _ => Err(self.err(
+                    key,
+                    &format!("expected one of {}, found {v}", allowed.join(", ")),
+                )),
             },
             Kind::Info => match v {
                 toml::Value::String(s) => Ok(Value::Text(s.clone())),
@@ -561,8 +627,9 @@ impl Parser<'_> {
                 },
             },
             Kind::Count | Kind::Fraction => {
-                let x = number(v).ok_or_else(|| self.err(key, &format!(
-                    "expected a number, found {}", v.type_str())))?;
+                let x = number(v).ok_or_else(|| {
+                    self.err(key, &format!("expected a number, found {}", v.type_str()))
+                })?;
                 self.check_number(key, kind, x)?;
                 Ok(Value::Num(x))
             }
@@ -589,21 +656,27 @@ impl Parser<'_> {
         let items = match v {
             toml::Value::Array(a) if !a.is_empty() => a,
             _ => {
-                return Err(self.err(key, "an assumption is a list: [low, high] for numbers, \
-                    the values to try for enums and booleans"))
+                return Err(self.err(
+                    key,
+                    "an assumption is a list: [low, high] for numbers, \
+                    the values to try for enums and booleans",
+                ))
             }
         };
         match kind {
             Kind::Count | Kind::Fraction => {
-                let (lo, hi) = number_pair(v).ok_or_else(|| {
-                    self.err(key, "expected a numeric range [low, high]")
-                })?;
+                let (lo, hi) = number_pair(v)
+                    .ok_or_else(|| self.err(key, "expected a numeric range [low, high]"))?;
                 self.check_number(key, kind, lo)?;
                 self.check_number(key, kind, hi)?;
                 if lo > hi {
                     return Err(self.err(key, &format!("range is inverted: [{lo}, {hi}]")));
                 }
-                Ok(if lo == hi { Spec::Fixed(Value::Num(lo)) } else { Spec::Range(lo, hi) })
+                Ok(if lo == hi {
+                    Spec::Fixed(Value::Num(lo))
+                } else {
+                    Spec::Range(lo, hi)
+                })
             }
             Kind::Bool | Kind::Enum(_) | Kind::Info => {
                 let mut vals = Vec::new();
@@ -613,7 +686,11 @@ impl Parser<'_> {
                         vals.push(val);
                     }
                 }
-                Ok(if vals.len() == 1 { Spec::Fixed(vals.remove(0)) } else { Spec::Choices(vals) })
+                Ok(if vals.len() == 1 {
+                    Spec::Fixed(vals.remove(0))
+                } else {
+                    Spec::Choices(vals)
+                })
             }
         }
     }
@@ -648,7 +725,11 @@ impl Parser<'_> {
 }
 
 fn err(path: &Path, key: &str, problem: String) -> ScenarioError {
-    ScenarioError { file: path.to_path_buf(), key: key.to_string(), problem }
+    ScenarioError {
+        file: path.to_path_buf(),
+        key: key.to_string(),
+        problem,
+    }
 }
 
 fn syntax_message(e: &toml::de::Error) -> String {
@@ -657,12 +738,16 @@ fn syntax_message(e: &toml::de::Error) -> String {
 }
 
 fn check_slug(p: &Parser<'_>, key: &str, id: &str) -> Result<(), ScenarioError> {
-    let ok = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'
-        || c == '.');
+    let ok = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || c == '.');
     if ok && !id.starts_with('.') {
         Ok(())
     } else {
-        Err(p.err(key, &format!("{id:?} must use a-z, 0-9, '-', '_' or '.' (it names a folder)")))
+        Err(p.err(
+            key,
+            &format!("{id:?} must use a-z, 0-9, '-', '_' or '.' (it names a folder)"),
+        ))
     }
 }
 
@@ -706,7 +791,8 @@ fn spec_max(s: &Spec) -> Option<f64> {
 }
 
 fn fmt_opt(x: Option<f64>) -> String {
-    x.map(crate::table::fmt_num).unwrap_or_else(|| "?".to_string())
+    x.map(crate::table::fmt_num)
+        .unwrap_or_else(|| "?".to_string())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -759,7 +845,9 @@ selection_inside_validation = [true, false]
         let text = GOOD.replace("candidate_features = 1500\n", "");
         let e = parse(&text).expect_err("missing key");
         assert_eq!(e.key, "design.candidate_features");
-        assert!(e.to_string().starts_with("toy.toml: design.candidate_features: missing"));
+        assert!(e
+            .to_string()
+            .starts_with("toy.toml: design.candidate_features: missing"));
     }
 
     #[test]
@@ -784,16 +872,16 @@ selection_inside_validation = [true, false]
 
     #[test]
     fn events_range_reaching_n_is_rejected() {
-        let text = GOOD.replace("events_development = 40\n", "")
-            + "events_development = [30, 92]\n";
+        let text =
+            GOOD.replace("events_development = 40\n", "") + "events_development = [30, 92]\n";
         let e = parse(&text).expect_err("events range reaches n");
         assert_eq!(e.key, "design.events_development");
     }
 
     #[test]
     fn inverted_range_is_rejected() {
-        let text = GOOD.replace("candidate_features = 1500\n", "")
-            + "candidate_features = [1500, 100]\n";
+        let text =
+            GOOD.replace("candidate_features = 1500\n", "") + "candidate_features = [1500, 100]\n";
         let e = parse(&text).expect_err("inverted range");
         assert_eq!(e.key, "assumptions.candidate_features");
     }
@@ -811,7 +899,10 @@ selection_inside_validation = [true, false]
         let e = parse(&text).expect_err("single value for a pair metric");
         assert_eq!(e.key, "claim.value");
         let ok = text.replace("value = 0.84", "value = [0.85, 0.92]");
-        assert_eq!(parse(&ok).expect("pair").claim.value, ClaimValue::Pair(0.85, 0.92));
+        assert_eq!(
+            parse(&ok).expect("pair").claim.value,
+            ClaimValue::Pair(0.85, 0.92)
+        );
     }
 
     #[test]

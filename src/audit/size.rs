@@ -23,7 +23,9 @@ use super::run::Thresholds;
 use super::scenario::{Claim, ClaimValue, Metric};
 use crate::samplesize::cstat::r2cs_from_cstat;
 use crate::samplesize::riley::{self, BinaryInput, SurvivalInput};
-use crate::samplesize::validation::{validation as riley_validation, LpDistribution, ValidationInput};
+use crate::samplesize::validation::{
+    validation as riley_validation, LpDistribution, ValidationInput,
+};
 
 /// Patients simulated to turn a C-index into R2_CS.
 pub const R2_SIM_N: usize = 20_000;
@@ -33,8 +35,12 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
     let threshold = "fails when n_development is below the Riley et al. (2020) requirement for \
                      the selected features";
     let na = |why: String| {
-        CheckResult::new(CheckId::DevelopmentSize, Outcome::NotAssessable, threshold, format!(
-            "Not assessable: {why}."))
+        CheckResult::new(
+            CheckId::DevelopmentSize,
+            Outcome::NotAssessable,
+            threshold,
+            format!("Not assessable: {why}."),
+        )
     };
     let (survival, c_claim) = match (claim.metric, claim.value) {
         (Metric::Auc, ClaimValue::Single(c)) => (false, c),
@@ -81,7 +87,12 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
                 shrinkage: t.shrinkage,
             })
             .map_err(|e| e.to_string())?;
-            Ok(r.criteria.iter().filter(|c| c.number <= 2).map(|c| c.n).max().unwrap_or(0))
+            Ok(r.criteria
+                .iter()
+                .filter(|c| c.number <= 2)
+                .map(|c| c.n)
+                .max()
+                .unwrap_or(0))
         } else {
             let r = riley::binary(&BinaryInput {
                 r2cs: r2,
@@ -94,7 +105,10 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
             Ok(r.n)
         }
     };
-    let (n_sel, n_all) = match (required(d.selected_features), required(d.candidate_features)) {
+    let (n_sel, n_all) = match (
+        required(d.selected_features),
+        required(d.candidate_features),
+    ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return na(format!("Riley criteria: {e}")),
     };
@@ -120,7 +134,10 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
         d.selected_features, d.candidate_features
     );
     if let Some(s) = shrink {
-        sentence += &format!(" The expected shrinkage at n = {n} is {s:.2} (target {}).", t.shrinkage);
+        sentence += &format!(
+            " The expected shrinkage at n = {n} is {s:.2} (target {}).",
+            t.shrinkage
+        );
     }
     if external {
         sentence += " For an external claim this is reported, not judged: the external \
@@ -133,7 +150,10 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
         .fig("n_required_all_candidates", n_all as f64)
         .fig("n_development", n as f64)
         .fig("ratio", ratio)
-        .fig("events_per_selected_feature", events as f64 / d.selected_features.max(1) as f64);
+        .fig(
+            "events_per_selected_feature",
+            events as f64 / d.selected_features.max(1) as f64,
+        );
     if let Some(s) = shrink {
         r = r.fig("expected_shrinkage", s);
     }
@@ -164,7 +184,9 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
 pub fn r2cs_from_cindex(c: f64, q: f64, n_sim: usize) -> f64 {
     let beta = crate::null::cindex::beta_for(c);
     let mut rng = crate::stats::rng::stream(0, "samplesize/r2cs-from-cindex");
-    let x: Vec<f64> = (0..n_sim).map(|_| rand::RngExt::sample(&mut rng, rand_distr::StandardNormal)).collect();
+    let x: Vec<f64> = (0..n_sim)
+        .map(|_| rand::RngExt::sample(&mut rng, rand_distr::StandardNormal))
+        .collect();
     let lp: Vec<f64> = x.iter().map(|v| beta * v).collect();
     let events = ((n_sim as f64) * q).round().clamp(1.0, (n_sim - 1) as f64) as usize;
     let (time, event) = crate::null::sim::draw_survival(&mut rng, n_sim, events, Some(&lp));
@@ -191,8 +213,12 @@ pub fn validation(claim: &Claim, d: &Design, t: &Thresholds) -> CheckResult {
     let threshold = "fails when the validation cohort is below the C-statistic precision \
                      criterion of Riley et al. (2021)";
     let na = |why: &str| {
-        CheckResult::new(CheckId::ValidationSize, Outcome::NotAssessable, threshold, format!(
-            "Not assessable: {why}."))
+        CheckResult::new(
+            CheckId::ValidationSize,
+            Outcome::NotAssessable,
+            threshold,
+            format!("Not assessable: {why}."),
+        )
     };
     let Some(cohort) = measured_on(claim, d) else {
         return na("the validation cohort's size and events are not known");
@@ -203,8 +229,10 @@ pub fn validation(claim: &Claim, d: &Design, t: &Thresholds) -> CheckResult {
     let c = match (claim.metric, claim.value) {
         (Metric::Auc, ClaimValue::Single(c)) => c,
         (Metric::CIndex, _) => {
-            return na("the validation criteria for time-to-event models (Riley et al. 2024) \
-                       are not implemented yet")
+            return na(
+                "the validation criteria for time-to-event models (Riley et al. 2024) \
+                       are not implemented yet",
+            )
         }
         _ => return na("the criteria need a C-statistic claim"),
     };
@@ -223,7 +251,11 @@ pub fn validation(claim: &Claim, d: &Design, t: &Thresholds) -> CheckResult {
         return na("the C-statistic criterion could not be computed");
     };
     let n = cohort.n;
-    let outcome = if n >= n_c { Outcome::Pass } else { Outcome::Fail };
+    let outcome = if n >= n_c {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
     let mut r = CheckResult::new(
         CheckId::ValidationSize,
         outcome,

@@ -39,7 +39,11 @@ impl Verdict {
 /// The verdict of one corner from its checks.
 pub fn corner_verdict(direction: Direction, checks: &[CheckResult]) -> Verdict {
     let outcome = |id: CheckId| {
-        checks.iter().find(|c| c.id == id).map(|c| c.outcome).unwrap_or(Outcome::NotAssessable)
+        checks
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.outcome)
+            .unwrap_or(Outcome::NotAssessable)
     };
     if direction == Direction::Negative {
         return match outcome(CheckId::Null) {
@@ -55,7 +59,11 @@ pub fn corner_verdict(direction: Direction, checks: &[CheckResult]) -> Verdict {
     if null == Outcome::NotAssessable && precision == Outcome::NotAssessable {
         return Verdict::NotAssessable;
     }
-    let minor = [CheckId::DevelopmentSize, CheckId::ValidationSize, CheckId::DesignFlags];
+    let minor = [
+        CheckId::DevelopmentSize,
+        CheckId::ValidationSize,
+        CheckId::DesignFlags,
+    ];
     if minor.iter().any(|&id| outcome(id) == Outcome::Fail) {
         return Verdict::Fragile;
     }
@@ -82,8 +90,14 @@ mod tests {
 
     #[test]
     fn failed_null_check_does_not_survive() {
-        let checks = [c(CheckId::Null, Outcome::Fail), c(CheckId::Precision, Outcome::Pass)];
-        assert_eq!(corner_verdict(Direction::Positive, &checks), Verdict::DoesNotSurvive);
+        let checks = [
+            c(CheckId::Null, Outcome::Fail),
+            c(CheckId::Precision, Outcome::Pass),
+        ];
+        assert_eq!(
+            corner_verdict(Direction::Positive, &checks),
+            Verdict::DoesNotSurvive
+        );
     }
 
     #[test]
@@ -93,7 +107,10 @@ mod tests {
             c(CheckId::Precision, Outcome::Pass),
             c(CheckId::DevelopmentSize, Outcome::Fail),
         ];
-        assert_eq!(corner_verdict(Direction::Positive, &checks), Verdict::Fragile);
+        assert_eq!(
+            corner_verdict(Direction::Positive, &checks),
+            Verdict::Fragile
+        );
     }
 
     #[test]
@@ -104,7 +121,10 @@ mod tests {
             c(CheckId::DevelopmentSize, Outcome::Reported),
             c(CheckId::DesignFlags, Outcome::Pass),
         ];
-        assert_eq!(corner_verdict(Direction::Positive, &checks), Verdict::Survives);
+        assert_eq!(
+            corner_verdict(Direction::Positive, &checks),
+            Verdict::Survives
+        );
     }
 
     #[test]
@@ -114,20 +134,35 @@ mod tests {
             c(CheckId::Precision, Outcome::NotAssessable),
             c(CheckId::DesignFlags, Outcome::Fail),
         ];
-        assert_eq!(corner_verdict(Direction::Positive, &checks), Verdict::NotAssessable);
+        assert_eq!(
+            corner_verdict(Direction::Positive, &checks),
+            Verdict::NotAssessable
+        );
     }
 
     #[test]
     fn negative_claim_survives_when_null_not_rejected() {
-        let checks = [c(CheckId::Null, Outcome::Pass), c(CheckId::Precision, Outcome::Fail)];
-        assert_eq!(corner_verdict(Direction::Negative, &checks), Verdict::Survives);
+        let checks = [
+            c(CheckId::Null, Outcome::Pass),
+            c(CheckId::Precision, Outcome::Fail),
+        ];
+        assert_eq!(
+            corner_verdict(Direction::Negative, &checks),
+            Verdict::Survives
+        );
         let checks = [c(CheckId::Null, Outcome::Fail)];
-        assert_eq!(corner_verdict(Direction::Negative, &checks), Verdict::DoesNotSurvive);
+        assert_eq!(
+            corner_verdict(Direction::Negative, &checks),
+            Verdict::DoesNotSurvive
+        );
     }
 
     #[test]
     fn disagreeing_corners_make_the_headline_fragile() {
-        let v = headline_verdict(Verdict::Survives, &[Verdict::Survives, Verdict::DoesNotSurvive]);
+        let v = headline_verdict(
+            Verdict::Survives,
+            &[Verdict::Survives, Verdict::DoesNotSurvive],
+        );
         assert_eq!(v, Verdict::Fragile);
         let v = headline_verdict(Verdict::DoesNotSurvive, &[Verdict::DoesNotSurvive]);
         assert_eq!(v, Verdict::DoesNotSurvive);

@@ -45,11 +45,21 @@ pub struct Args {
 
 /// Runs the audit and writes the reports.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.reps >= 19, "--reps must be at least 19 (p < 0.05 needs 19 replicates)");
+    anyhow::ensure!(
+        args.reps >= 19,
+        "--reps must be at least 19 (p < 0.05 needs 19 replicates)"
+    );
     let files = run::scenario_files(&args.scenarios)
         .with_context(|| format!("cannot list scenarios in {}", args.scenarios.display()))?;
-    anyhow::ensure!(!files.is_empty(), "no *.toml scenario files in {}", args.scenarios.display());
-    let opts = Options { reps: args.reps, seed: args.seed };
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no *.toml scenario files in {}",
+        args.scenarios.display()
+    );
+    let opts = Options {
+        reps: args.reps,
+        seed: args.seed,
+    };
 
     // Parse every file first; bad ones are reported and the rest still run.
     let mut errors: Vec<ScenarioError> = Vec::new();
@@ -90,7 +100,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{}\t{}", a.scenario.slug(), a.verdict.as_str());
     }
     if !errors.is_empty() {
-        eprintln!("radaudit: {} scenario file(s) could not be audited:", errors.len());
+        eprintln!(
+            "radaudit: {} scenario file(s) could not be audited:",
+            errors.len()
+        );
         for e in &errors {
             eprintln!("  {e}");
         }
@@ -102,7 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(FailOn::DoesNotSurvive) => worst(Verdict::DoesNotSurvive),
         Some(FailOn::Fragile) => worst(Verdict::DoesNotSurvive) || worst(Verdict::Fragile),
     };
-    Ok(if found { ExitCode::from(EXIT_FOUND) } else { ExitCode::SUCCESS })
+    Ok(if found {
+        ExitCode::from(EXIT_FOUND)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Two scenarios with the same study and claim id would overwrite one report folder.

@@ -119,7 +119,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 /// A progress bar on stderr, hidden when stderr is not a terminal or with `--quiet`.
 pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) || QUIET.get().copied().unwrap_or(false)
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr())
+        || QUIET.get().copied().unwrap_or(false)
     {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }

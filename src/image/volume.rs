@@ -47,7 +47,11 @@ impl Geometry {
     /// [`Geometry::index_to_point`]. The direction matrix is orthonormal for every image
     /// radaudit accepts, so its inverse is its transpose.
     pub fn point_to_index(&self, point: [f64; 3]) -> [f64; 3] {
-        let d = [point[0] - self.origin[0], point[1] - self.origin[1], point[2] - self.origin[2]];
+        let d = [
+            point[0] - self.origin[0],
+            point[1] - self.origin[1],
+            point[2] - self.origin[2],
+        ];
         let mut idx = [0.0; 3];
         for (c, ic) in idx.iter_mut().enumerate() {
             let proj: f64 = (0..3).map(|r| self.direction[r][c] * d[r]).sum();
@@ -120,7 +124,10 @@ mod tests {
         let mut labels = Array3::<i64>::zeros((3, 3, 3));
         labels[[1, 1, 1]] = 255;
         labels[[0, 0, 0]] = 2;
-        let m = Mask { labels, geometry: Geometry::default() };
+        let m = Mask {
+            labels,
+            geometry: Geometry::default(),
+        };
         assert_eq!(m.labels_present(), vec![2, 255]);
         assert_eq!(m.count(255), 1);
     }

@@ -67,7 +67,9 @@ pub fn claimed_text(v: ClaimValue) -> String {
 
 /// A figure of the headline's null check.
 pub fn null_figure(a: &ClaimAudit, name: &str) -> Option<f64> {
-    check(a, CheckId::Null).and_then(|c| c.figure(name)).filter(|x| x.is_finite())
+    check(a, CheckId::Null)
+        .and_then(|c| c.figure(name))
+        .filter(|x| x.is_finite())
 }
 
 /// A headline check.
@@ -77,7 +79,11 @@ pub fn check(a: &ClaimAudit, id: CheckId) -> Option<&CheckResult> {
 
 fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
     let s = &a.scenario;
-    let title = if s.study.title.is_empty() { s.study.id.clone() } else { s.study.title.clone() };
+    let title = if s.study.title.is_empty() {
+        s.study.id.clone()
+    } else {
+        s.study.title.clone()
+    };
     let mut d = Doc::new(format!("{title}: {}", s.claim.id));
 
     // Headline.
@@ -93,7 +99,10 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
         metric_label(s.claim.metric),
         claimed_text(s.claim.value),
         s.claim.cohort.as_str(),
-        s.claim.ci.map(|(l, h)| format!(" (reported 95% CI {l:.3} to {h:.3})")).unwrap_or_default(),
+        s.claim
+            .ci
+            .map(|(l, h)| format!(" (reported 95% CI {l:.3} to {h:.3})"))
+            .unwrap_or_default(),
         if s.claim.direction == crate::audit::scenario::Direction::Negative {
             ", reported as showing no useful model"
         } else {
@@ -111,16 +120,33 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
 
     // Checks at the headline corner.
     d.h(2, "Checks at the headline corner");
-    d.p("The headline corner uses every reported value, the middle of each assumed range and \
-         the first listed value of each assumed choice.");
+    d.p(
+        "The headline corner uses every reported value, the middle of each assumed range and \
+         the first listed value of each assumed choice.",
+    );
     for c in &a.headline.checks {
-        d.h(3, format!("{}. {}: {}", c.id.number(), c.id.title(), c.outcome.as_str()));
+        d.h(
+            3,
+            format!(
+                "{}. {}: {}",
+                c.id.number(),
+                c.id.title(),
+                c.outcome.as_str()
+            ),
+        );
         d.p(c.sentence.clone());
         if c.id == CheckId::Null && has_plot {
-            d.image(NULL_PLOT, "Null distribution of the stated pipeline on random features");
+            d.image(
+                NULL_PLOT,
+                "Null distribution of the stated pipeline on random features",
+            );
         }
         if !c.figures.is_empty() {
-            let rows = c.figures.iter().map(|f| vec![f.name.clone(), fmt_num(f.value)]).collect();
+            let rows = c
+                .figures
+                .iter()
+                .map(|f| vec![f.name.clone(), fmt_num(f.value)])
+                .collect();
             d.table(&["figure", "value"], rows);
         }
         d.p(format!("Rule: {}.", c.threshold));
@@ -146,11 +172,21 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
             .map(|c| {
                 let mut r: Vec<String> = keys.iter().map(|k| c.assumptions[*k].clone()).collect();
                 let get = |id: CheckId, f: &str| {
-                    c.checks.iter().find(|x| x.id == id).and_then(|x| x.figure(f))
+                    c.checks
+                        .iter()
+                        .find(|x| x.id == id)
+                        .and_then(|x| x.figure(f))
                 };
-                r.push(get(CheckId::Null, "p_value").map(|p| format!("{p:.3}")).unwrap_or("-".into()));
                 r.push(
-                    match (get(CheckId::Precision, "ci_lower"), get(CheckId::Precision, "ci_upper")) {
+                    get(CheckId::Null, "p_value")
+                        .map(|p| format!("{p:.3}"))
+                        .unwrap_or("-".into()),
+                );
+                r.push(
+                    match (
+                        get(CheckId::Precision, "ci_lower"),
+                        get(CheckId::Precision, "ci_upper"),
+                    ) {
                         (Some(l), Some(h)) => format!("{l:.3} to {h:.3}"),
                         _ => "-".into(),
                     },
@@ -178,7 +214,10 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
             Spec::Range(lo, hi) => format!("assumed {} to {}", fmt_num(*lo), fmt_num(*hi)),
             Spec::Choices(vals) => format!(
                 "assumed one of {}",
-                vals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+                vals.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         rows.push(vec![format!("design.{k}"), shown, source(a, k)]);
@@ -195,18 +234,29 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
         "survives: none of these fails; not assessable: neither the null check nor the \
          precision check can be computed"
             .into(),
-        "a negative claim (no useful model) survives when the null check does not reject it"
-            .into(),
+        "a negative claim (no useful model) survives when the null check does not reject it".into(),
     ]);
     let t = &a.thresholds;
     d.table(
         &["threshold", "value"],
         vec![
             vec!["null check alpha".into(), fmt_num(t.null_alpha)],
-            vec!["target shrinkage (Riley criterion 1)".into(), fmt_num(t.shrinkage)],
-            vec!["optimism in R2 (Riley criterion 2)".into(), fmt_num(t.optimism)],
-            vec!["validation C-statistic CI width".into(), fmt_num(t.validation_c_width)],
-            vec!["narrow reported interval ratio".into(), fmt_num(t.narrow_ratio)],
+            vec![
+                "target shrinkage (Riley criterion 1)".into(),
+                fmt_num(t.shrinkage),
+            ],
+            vec![
+                "optimism in R2 (Riley criterion 2)".into(),
+                fmt_num(t.optimism),
+            ],
+            vec![
+                "validation C-statistic CI width".into(),
+                fmt_num(t.validation_c_width),
+            ],
+            vec![
+                "narrow reported interval ratio".into(),
+                fmt_num(t.narrow_ratio),
+            ],
         ],
     );
     d.h(2, "Reproduce");
@@ -223,7 +273,11 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
 }
 
 fn source(a: &ClaimAudit, key: &str) -> String {
-    a.scenario.sources.get(key).cloned().unwrap_or_else(|| "source not given".into())
+    a.scenario
+        .sources
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| "source not given".into())
 }
 
 fn or_unknown(s: &str) -> &str {
@@ -235,7 +289,9 @@ fn or_unknown(s: &str) -> &str {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The machine-readable verdict (`verdict.json`).

@@ -29,7 +29,10 @@ pub struct Doc {
 impl Doc {
     /// A document with a title.
     pub fn new(title: impl Into<String>) -> Self {
-        Self { title: title.into(), blocks: Vec::new() }
+        Self {
+            title: title.into(),
+            blocks: Vec::new(),
+        }
     }
 
     pub fn h(&mut self, level: u8, text: impl Into<String>) {
@@ -74,10 +77,18 @@ impl Doc {
                 }
                 Block::Table(h, rows) => {
                     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-                    let _ = writeln!(out, "| {} |", h.iter().map(|s| cell(s)).collect::<Vec<_>>().join(" | "));
+                    let _ = writeln!(
+                        out,
+                        "| {} |",
+                        h.iter().map(|s| cell(s)).collect::<Vec<_>>().join(" | ")
+                    );
                     let _ = writeln!(out, "|{}", " --- |".repeat(h.len()));
                     for r in rows {
-                        let _ = writeln!(out, "| {} |", r.iter().map(|s| cell(s)).collect::<Vec<_>>().join(" | "));
+                        let _ = writeln!(
+                            out,
+                            "| {} |",
+                            r.iter().map(|s| cell(s)).collect::<Vec<_>>().join(" | ")
+                        );
                     }
                 }
                 Block::Image(f, alt) => {
@@ -90,9 +101,8 @@ impl Doc {
 
     /// Renders a self-contained HTML page.
     pub fn to_html(&self) -> String {
-        let mut out = String::from(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        );
+        let mut out =
+            String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         let _ = writeln!(out, "<title>{}</title>", esc(&self.title));
         out.push_str(
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;\
@@ -145,7 +155,10 @@ impl Doc {
 
 /// Escapes text for HTML.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Escapes text and renders `**bold**`, `` `code` `` and `[text](link)`.
@@ -213,7 +226,13 @@ mod tests {
 
     #[test]
     fn html_escapes_and_renders_inline_marks() {
-        assert_eq!(inline("**a** < `b`"), "<strong>a</strong> &lt; <code>b</code>");
-        assert_eq!(inline("see [r](x/report.md)"), "see <a href=\"x/report.md\">r</a>");
+        assert_eq!(
+            inline("**a** < `b`"),
+            "<strong>a</strong> &lt; <code>b</code>"
+        );
+        assert_eq!(
+            inline("see [r](x/report.md)"),
+            "see <a href=\"x/report.md\">r</a>"
+        );
     }
 }

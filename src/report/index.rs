@@ -15,8 +15,15 @@ use crate::table::{write_atomic, TableError};
 ///
 /// # Errors
 /// [`TableError`] when the file cannot be written.
-pub fn write(dir: &Path, audits: &[ClaimAudit], errors: &[ScenarioError]) -> Result<(), TableError> {
-    write_atomic(&dir.join("README.md"), document(audits, errors).to_markdown().as_bytes())
+pub fn write(
+    dir: &Path,
+    audits: &[ClaimAudit],
+    errors: &[ScenarioError],
+) -> Result<(), TableError> {
+    write_atomic(
+        &dir.join("README.md"),
+        document(audits, errors).to_markdown().as_bytes(),
+    )
 }
 
 fn document(audits: &[ClaimAudit], errors: &[ScenarioError]) -> Doc {
@@ -32,14 +39,19 @@ fn document(audits: &[ClaimAudit], errors: &[ScenarioError]) -> Doc {
         if errors.is_empty() {
             String::new()
         } else {
-            format!(" {} scenario file(s) could not be read (listed below).", errors.len())
+            format!(
+                " {} scenario file(s) could not be read (listed below).",
+                errors.len()
+            )
         }
     ));
-    d.p("Columns: the null 95th percentile is what the stated pipeline reaches on random \
+    d.p(
+        "Columns: the null 95th percentile is what the stated pipeline reaches on random \
          features in 95% of simulations; the interval is the 95% interval the claimed value \
          can have on its cohort; the sample-size ratio is the development n divided by the n \
          Riley et al. (2020) require for the selected features (below 1: too few patients). \
-         Each claim's report explains its figures and sources.");
+         Each claim's report explains its figures and sources.",
+    );
     let rows = audits
         .iter()
         .map(|a| {
@@ -64,13 +76,23 @@ fn document(audits: &[ClaimAudit], errors: &[ScenarioError]) -> Doc {
                 claimed_text(a.scenario.claim.value),
                 fmt(null_figure(a, "null_q95")),
                 interval,
-                ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into()),
+                ratio
+                    .map(|r| format!("{r:.2}"))
+                    .unwrap_or_else(|| "-".into()),
                 verdict,
             ]
         })
         .collect();
     d.table(
-        &["claim", "metric", "claimed", "null 95th pct", "interval", "sample-size ratio", "verdict"],
+        &[
+            "claim",
+            "metric",
+            "claimed",
+            "null 95th pct",
+            "interval",
+            "sample-size ratio",
+            "verdict",
+        ],
         rows,
     );
     if !errors.is_empty() {

@@ -4,8 +4,8 @@
 //! (seed, stable task id), so results do not depend on the order tasks run in or on the
 //! number of threads (DESIGN.md, "Reproducibility").
 
-use rand_chacha::ChaCha12Rng;
 use rand::SeedableRng;
+use rand_chacha::ChaCha12Rng;
 use sha2::{Digest, Sha256};
 
 /// The generator used for every random draw in radaudit.
@@ -36,8 +36,14 @@ mod tests {
 
     #[test]
     fn same_seed_and_task_give_same_draws() {
-        let a: Vec<f64> = (0..5).map(|_| 0.0).scan(stream(7, "x"), |r, _| Some(r.random())).collect();
-        let b: Vec<f64> = (0..5).map(|_| 0.0).scan(stream(7, "x"), |r, _| Some(r.random())).collect();
+        let a: Vec<f64> = (0..5)
+            .map(|_| 0.0)
+            .scan(stream(7, "x"), |r, _| Some(r.random()))
+            .collect();
+        let b: Vec<f64> = (0..5)
+            .map(|_| 0.0)
+            .scan(stream(7, "x"), |r, _| Some(r.random()))
+            .collect();
         assert_eq!(a, b);
     }
 
