@@ -8,6 +8,11 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub mod audit;
+
+pub mod inspect;
 
 pub mod null;
 
@@ -40,12 +45,17 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Audit published claims: a verdict per claim with reports.
+    Audit(audit::Args),
+    /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
+    Inspect(inspect::Args),
     /// Null distribution of a stated pipeline on random features.
     Null(null::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
 fn init(common: &Common) -> anyhow::Result<()> {
+    let _ = QUIET.set(common.quiet);
     let default = if common.quiet { "error" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RADAUDIT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -57,7 +67,9 @@ fn init(common: &Common) -> anyhow::Result<()> {
         .try_init();
     if let Some(n) = common.threads {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
-        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()?;
     }
     Ok(())
 }
@@ -87,6 +99,25 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Audit(a) => audit::run(a),
+        Command::Inspect(args) => inspect::run(args),
         Command::Null(args) => null::run(args),
     }
 }
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or with `--quiet`.
+pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) || QUIET.get().copied().unwrap_or(false)
+    {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Set once from `--quiet`.
+static QUIET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();

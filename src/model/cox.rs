@@ -192,7 +192,9 @@ impl Data<'_> {
     fn evaluate(&self, beta: &[f64], hess: bool) -> State {
         let p = beta.len();
         let n = self.order.len();
-        let eta: Vec<f64> = (0..n).map(|i| self.x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum()).collect();
+        let eta: Vec<f64> = (0..n)
+            .map(|i| self.x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>())
+            .collect();
         // exp(eta - eta_max) keeps the sums finite; log S_0 is shifted back below.
         let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));
         let w: Vec<f64> = eta.iter().map(|e| (e - shift).exp()).collect();

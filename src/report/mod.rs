@@ -1,3 +1,6 @@
 //! Report writers: Markdown, HTML, JSON and SVG plots of what `audit` returns.
 
+pub mod claim;
+pub mod doc;
+pub mod index;
 pub mod plot;

@@ -1,4 +1,7 @@
 //! Statistics: seeded random streams, ROC/AUC with DeLong, concordance, proportions,
 //! ICC and CCC, calibration.
 
+pub mod concordance;
+pub mod proportion;
 pub mod rng;
+pub mod roc;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Reading lung2 (512x512x61, gzip NRRD, 17.8 MB): radaudit vs SimpleITK.
+# Run by hand from the crate root (not by CI): bash benches/peers/read_lung2.sh [REPS]
+# Takes about 30 s after the first run (the first run installs SimpleITK into
+# benches/peers/.venv and builds radaudit in release mode).
+# Both sides read the file and compute the value range; radaudit is timed through
+# `radaudit inspect` (process start included), SimpleITK inside Python (start excluded).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPS="${1:-5}"
+IMG="../shared/data/pyradiomics/lung2_image.nrrd"
+VENV="benches/peers/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet SimpleITK numpy
+fi
+cargo build --release --quiet --bin radaudit
+BIN="${CARGO_TARGET_DIR:-target}/release/radaudit"
+times=()
+for _ in $(seq "$REPS"); do
+  t0=$(date +%s.%N)
+  "$BIN" --quiet inspect "$IMG" > /dev/null
+  t1=$(date +%s.%N)
+  times+=("$(echo "$t1 - $t0" | bc -l)")
+done
+ours=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+echo "radaudit median_s $ours"
+"$VENV/bin/python" benches/peers/read_lung2.py "$IMG" "$REPS"
