@@ -10,15 +10,25 @@ use ndarray::Array2;
 use radaudit::model::select::Selection;
 use radaudit::null::sim::cv_binary_with_folds;
 use radaudit::null::{
-    cindex_interval_detail, cindex_interval_sim, replicate_value, run_null, run_null_with, ModelKind, NullDesign,
-    StopReason, StopRule, Validation,
+    cindex_interval_detail, cindex_interval_sim, replicate_value, run_null, run_null_with,
+    ModelKind, NullDesign, StopReason, StopRule, Validation,
 };
 
-const NULL_CSV: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/stats/null_seed0_p100.csv");
+const NULL_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/stats/null_seed0_p100.csv"
+);
 
 fn binary(n: usize, p: usize, k: usize, validation: Validation) -> NullDesign {
-    NullDesign::new(n, n / 2, p, k, Selection::Univariate, ModelKind::Logistic, validation)
+    NullDesign::new(
+        n,
+        n / 2,
+        p,
+        k,
+        Selection::Univariate,
+        ModelKind::Logistic,
+        validation,
+    )
 }
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {
@@ -40,7 +50,11 @@ fn read_null_csv() -> (Array2<f64>, Vec<bool>, Vec<usize>) {
         x.extend(v[2..].iter().map(|s| s.parse::<f64>().unwrap()));
     }
     let n = y.len();
-    (Array2::from_shape_vec((n, x.len() / n), x).unwrap(), y, folds)
+    (
+        Array2::from_shape_vec((n, x.len() / n), x).unwrap(),
+        y,
+        folds,
+    )
 }
 
 #[test]
@@ -51,11 +65,17 @@ fn answer_key_seed0_p100_leaky_and_nested() {
     assert_eq!(x.dim(), (100, 100));
 
     let leaky = cv_binary_with_folds(x.view(), &y, &folds, 5, 10, true, 1.0).unwrap();
-    assert_eq!(leaky.leaky_selected.as_deref(), Some(&[60, 89, 70, 79, 77, 84, 99, 38, 85, 49][..]));
+    assert_eq!(
+        leaky.leaky_selected.as_deref(),
+        Some(&[60, 89, 70, 79, 77, 84, 99, 38, 85, 49][..])
+    );
     let leaky_expected = [0.84, 0.73, 0.82, 0.78, 0.69];
     for (f, (got, want)) in leaky.fold_values.iter().zip(leaky_expected).enumerate() {
         let got = got.unwrap();
-        assert!((got - want).abs() <= 0.005 + 1e-12, "leaky fold {f}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 0.005 + 1e-12,
+            "leaky fold {f}: {got} vs {want}"
+        );
     }
     assert!((leaky.mean.unwrap() - 0.772).abs() <= 0.005);
 
@@ -64,13 +84,19 @@ fn answer_key_seed0_p100_leaky_and_nested() {
     let nested_expected = [0.63, 0.56, 0.44, 0.64, 0.54];
     for (f, (got, want)) in nested.fold_values.iter().zip(nested_expected).enumerate() {
         let got = got.unwrap();
-        assert!((got - want).abs() <= 0.005 + 1e-12, "nested fold {f}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 0.005 + 1e-12,
+            "nested fold {f}: {got} vs {want}"
+        );
     }
     assert!((nested.mean.unwrap() - 0.562).abs() <= 0.005);
 }
 
 #[test]
-#[cfg_attr(debug_assertions, ignore = "slow in debug builds: cargo test --release --test null")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "slow in debug builds: cargo test --release --test null"
+)]
 fn known_leak_p1000_leaky_near_087_nested_near_051() {
     // Reference: issue 2 "Done when" (selection on all rows then 5-fold CV ~0.87;
     // selection inside the folds ~0.51). Tolerance: 0.02 for the reference figures'
@@ -91,15 +117,27 @@ fn known_leak_p1000_leaky_near_087_nested_near_051() {
          {reps} reps each in {elapsed:.1} s"
     );
     assert_eq!(rl.reps_used, reps);
-    assert!((ml - 0.87).abs() < 0.02 + 4.0 * sl / (reps as f64).sqrt(), "leaky {ml}");
-    assert!((mn - 0.51).abs() < 0.02 + 4.0 * sn / (reps as f64).sqrt(), "nested {mn}");
+    assert!(
+        (ml - 0.87).abs() < 0.02 + 4.0 * sl / (reps as f64).sqrt(),
+        "leaky {ml}"
+    );
+    assert!(
+        (mn - 0.51).abs() < 0.02 + 4.0 * sn / (reps as f64).sqrt(),
+        "nested {mn}"
+    );
 }
 
 #[test]
 fn same_values_and_stopping_point_with_one_and_two_threads() {
     let mut d = binary(60, 200, 5, Validation::Cv { folds: 5 });
     d.leaky_selection = true;
-    let rule = StopRule { batch: 20, min_reps: 40, h: 10, alpha: 0.05, z: 3.29 };
+    let rule = StopRule {
+        batch: 20,
+        min_reps: 40,
+        h: 10,
+        alpha: 0.05,
+        z: 3.29,
+    };
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -121,7 +159,14 @@ fn same_values_and_stopping_point_with_one_and_two_threads() {
 
 #[test]
 fn p_value_and_early_stopping() {
-    let d = binary(40, 50, 3, Validation::Split { train_fraction: 0.7 });
+    let d = binary(
+        40,
+        50,
+        3,
+        Validation::Split {
+            train_fraction: 0.7,
+        },
+    );
     let rule = StopRule::default();
 
     // A claim far above the null: b = 0 at the first check -> p = 1/201, clearly below.
@@ -142,7 +187,11 @@ fn p_value_and_early_stopping() {
     let mid = run_null(&d, 2000, 3, Some(hi.quantiles.q50)).unwrap();
     assert_eq!(mid.stop_reason, StopReason::Exceedances);
     // p = (b + 1) / (L + 1) recomputed from the values.
-    let b = mid.values.iter().filter(|&&v| v >= hi.quantiles.q50).count();
+    let b = mid
+        .values
+        .iter()
+        .filter(|&&v| v >= hi.quantiles.q50)
+        .count();
     assert_eq!(mid.exceedances, Some(b));
     let pm = mid.p_value.unwrap();
     assert!((pm - (b as f64 + 1.0) / (mid.reps_used as f64 + 1.0)).abs() < 1e-15);
@@ -163,7 +212,10 @@ fn apparent_60_patients_1000_candidates_reaches_high_null_auc() {
     // does not survive: the null pipeline itself reaches more.
     let d = binary(60, 1000, 10, Validation::Apparent);
     let r = run_null(&d, 200, 11, Some(0.80)).unwrap();
-    eprintln!("apparent null: mean {:.4}, q95 {:.4}", r.mean, r.quantiles.q95);
+    eprintln!(
+        "apparent null: mean {:.4}, q95 {:.4}",
+        r.mean, r.quantiles.q95
+    );
     assert!(r.quantiles.q025 > 0.80, "{:?}", r.quantiles);
     assert!(r.p_value.unwrap() > 0.05);
 }
@@ -179,7 +231,10 @@ fn external_prespecified_features_null_is_centred_at_half() {
         10,
         Selection::None,
         ModelKind::Logistic,
-        Validation::External { n_validation: 400, events_validation: 200 },
+        Validation::External {
+            n_validation: 400,
+            events_validation: 200,
+        },
     );
     d.penalty_c = 1.0;
     let r = run_null(&d, 200, 5, Some(0.80)).unwrap();
@@ -224,14 +279,24 @@ fn smote_before_split_inflates_imbalanced_cv() {
     let clean = run_null(&d, 60, 4, None).unwrap();
     d.preprocessing_before_split = true;
     let smote = run_null(&d, 60, 4, None).unwrap();
-    eprintln!("smote leak: clean {:.4}, smote {:.4}", clean.mean, smote.mean);
+    eprintln!(
+        "smote leak: clean {:.4}, smote {:.4}",
+        clean.mean, smote.mean
+    );
     assert!(smote.mean > clean.mean + 0.05);
     assert!(smote.notes.iter().any(|n| n.contains("SMOTE")));
 }
 
 #[test]
 fn best_of_models_compared_shifts_the_null_up() {
-    let mut d = binary(60, 100, 5, Validation::Split { train_fraction: 0.7 });
+    let mut d = binary(
+        60,
+        100,
+        5,
+        Validation::Split {
+            train_fraction: 0.7,
+        },
+    );
     let one = run_null(&d, 100, 8, None).unwrap();
     d.models_compared = 5;
     let five = run_null(&d, 100, 8, None).unwrap();
@@ -254,7 +319,10 @@ fn bootstrap_optimism_corrected_null_near_half() {
 fn cindex_interval_is_centred_and_shrinks_with_n() {
     let small = cindex_interval_detail(0.70, 100, 50, 400, 1).unwrap();
     let large = cindex_interval_detail(0.70, 800, 400, 400, 1).unwrap();
-    assert_eq!(cindex_interval_sim(0.70, 100, 50, 400, 1).unwrap(), (small.lower, small.upper));
+    assert_eq!(
+        cindex_interval_sim(0.70, 100, 50, 400, 1).unwrap(),
+        (small.lower, small.upper)
+    );
     eprintln!("cindex interval n=100: {small:?}; n=800: {large:?}");
     assert!((small.mean - 0.70).abs() < 0.015, "{small:?}");
     assert!((large.mean - 0.70).abs() < 0.01, "{large:?}");
@@ -271,9 +339,28 @@ fn cli_writes_json_and_svg() {
     let svg = dir.path().join("null.svg");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_radaudit"))
         .args([
-            "null", "--n", "40", "--candidates", "50", "--prevalence", "0.5", "--selected",
-            "3", "--model", "logistic", "--design", "cv", "--folds", "4", "--leaky",
-            "--claimed", "0.8", "--reps", "60", "--seed", "3",
+            "null",
+            "--n",
+            "40",
+            "--candidates",
+            "50",
+            "--prevalence",
+            "0.5",
+            "--selected",
+            "3",
+            "--model",
+            "logistic",
+            "--design",
+            "cv",
+            "--folds",
+            "4",
+            "--leaky",
+            "--claimed",
+            "0.8",
+            "--reps",
+            "60",
+            "--seed",
+            "3",
         ])
         .arg("--out")
         .arg(&out)
@@ -303,8 +390,17 @@ fn cli_rejects_invalid_design_with_exit_code_2() {
     let out = dir.path().join("null.json");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_radaudit"))
         .args([
-            "null", "--n", "40", "--candidates", "50", "--events", "40", "--selected", "3",
-            "--design", "cv",
+            "null",
+            "--n",
+            "40",
+            "--candidates",
+            "50",
+            "--events",
+            "40",
+            "--selected",
+            "3",
+            "--design",
+            "cv",
         ])
         .arg("--out")
         .arg(&out)

@@ -149,24 +149,42 @@ pub fn design_from_args(a: &Args) -> anyhow::Result<NullDesign> {
     };
     let validation = match a.design {
         DesignArg::Apparent => Validation::Apparent,
-        DesignArg::Split => Validation::Split { train_fraction: a.train_fraction },
+        DesignArg::Split => Validation::Split {
+            train_fraction: a.train_fraction,
+        },
         DesignArg::Cv => Validation::Cv { folds: a.folds },
-        DesignArg::Bootstrap => Validation::Bootstrap { resamples: a.resamples },
+        DesignArg::Bootstrap => Validation::Bootstrap {
+            resamples: a.resamples,
+        },
         DesignArg::External => {
-            let n_validation =
-                a.n_validation.context("--design external needs --n-validation")?;
+            let n_validation = a
+                .n_validation
+                .context("--design external needs --n-validation")?;
             let events_validation = a.events_validation.unwrap_or_else(|| {
                 (n_validation as f64 * events as f64 / a.n as f64).round() as usize
             });
-            Validation::External { n_validation, events_validation }
+            Validation::External {
+                n_validation,
+                events_validation,
+            }
         }
     };
-    let mut d = NullDesign::new(a.n, events, a.candidates, selected, selection, model, validation);
+    let mut d = NullDesign::new(
+        a.n,
+        events,
+        a.candidates,
+        selected,
+        selection,
+        model,
+        validation,
+    );
     d.leaky_selection = a.leaky;
     d.preprocessing_before_split = a.preprocessing_before_split;
     d.models_compared = a.models_compared;
-    d.feature_correlation =
-        FeatureCorrelation { rho: a.feature_correlation, block: a.correlation_block };
+    d.feature_correlation = FeatureCorrelation {
+        rho: a.feature_correlation,
+        block: a.correlation_block,
+    };
     d.penalty_c = a.penalty_c;
     d.validate()?;
     Ok(d)
@@ -218,8 +236,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Hidden when stderr is not a terminal or with --quiet.
     let bar = super::progress_bar(args.reps as u64, "null replicates");
     let mut progress = |done: usize, _planned: usize| bar.set_position(done as u64);
-    let result = null::run_null_with(&design, args.reps, args.seed, args.claimed, &rule, &mut progress)
-        .context("null simulation failed")?;
+    let result = null::run_null_with(
+        &design,
+        args.reps,
+        args.seed,
+        args.claimed,
+        &rule,
+        &mut progress,
+    )
+    .context("null simulation failed")?;
     bar.finish_and_clear();
     tracing::info!(
         reps = result.reps_used,

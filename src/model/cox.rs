@@ -47,7 +47,11 @@ impl CoxFit {
 pub enum CoxError {
     /// Lengths of `x`, `time` and `event` differ.
     #[error("x has {rows} rows, time {times} and event {events} entries; expected equal")]
-    Shape { rows: usize, times: usize, events: usize },
+    Shape {
+        rows: usize,
+        times: usize,
+        events: usize,
+    },
     /// No events: the partial likelihood is constant.
     #[error("no events among {n} rows; the partial likelihood needs at least one")]
     NoEvents { n: usize },
@@ -61,8 +65,10 @@ pub enum CoxError {
     #[error("penalty C = {0} must be > 0 (use +inf for no penalty)")]
     BadC(f64),
     /// The Newton system could not be solved.
-    #[error("singular information matrix at iteration {iteration}; collinear columns or \
-             monotone likelihood without penalty")]
+    #[error(
+        "singular information matrix at iteration {iteration}; collinear columns or \
+             monotone likelihood without penalty"
+    )]
     Singular { iteration: usize },
 }
 
@@ -105,7 +111,14 @@ pub fn fit(
     // Rows by decreasing time, so risk sets grow as we walk.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| time[b].total_cmp(&time[a]).then(a.cmp(&b)));
-    let data = Data { x, time, event, order: &order, ties, inv_c };
+    let data = Data {
+        x,
+        time,
+        event,
+        order: &order,
+        ties,
+        inv_c,
+    };
 
     let mut beta = vec![0.0; p];
     let mut state = data.evaluate(&beta, true);
@@ -116,8 +129,9 @@ pub fn fit(
         iterations += 1;
 
         let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
-        let d = cholesky_solve(&state.hess, p, &neg_g)
-            .ok_or(CoxError::Singular { iteration: iterations })?;
+        let d = cholesky_solve(&state.hess, p, &neg_g).ok_or(CoxError::Singular {
+            iteration: iterations,
+        })?;
 
         let mut step = 1.0;
         let mut accepted = None;
@@ -150,7 +164,11 @@ pub fn fit(
 fn validate(x: ArrayView2<f64>, time: &[f64], event: &[bool], c: f64) -> Result<(), CoxError> {
     let n = x.nrows();
     if n != time.len() || n != event.len() {
-        return Err(CoxError::Shape { rows: n, times: time.len(), events: event.len() });
+        return Err(CoxError::Shape {
+            rows: n,
+            times: time.len(),
+            events: event.len(),
+        });
     }
     if !event.iter().any(|&e| e) {
         return Err(CoxError::NoEvents { n });
@@ -193,7 +211,14 @@ impl Data<'_> {
         let p = beta.len();
         let n = self.order.len();
         let eta: Vec<f64> = (0..n)
-            .map(|i| self.x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum::<f64>())
+            .map(|i| {
+                self.x
+                    .row(i)
+                    .iter()
+                    .zip(beta)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            })
             .collect();
         // exp(eta - eta_max) keeps the sums finite; log S_0 is shifted back below.
         let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));
@@ -287,7 +312,11 @@ impl Data<'_> {
                 }
             }
         }
-        State { objective, grad, hess: h }
+        State {
+            objective,
+            grad,
+            hess: h,
+        }
     }
 }
 
@@ -300,8 +329,10 @@ mod tests {
     use super::*;
     use ndarray::Array2;
 
-    const ROSSI: &str =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/stats/rossi_with_cox_lp.csv");
+    const ROSSI: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/stats/rossi_with_cox_lp.csv"
+    );
 
     /// Rossi: (covariates fin, age, race, wexp, mar, paro, prio; week; arrest).
     fn rossi() -> (Array2<f64>, Vec<f64>, Vec<bool>) {
@@ -332,8 +363,15 @@ mod tests {
         ];
         let (x, t, e) = rossi();
         assert_eq!(e.iter().filter(|&&v| v).count(), 114);
-        let fit = fit(x.view(), &t, &e, Ties::Efron, f64::INFINITY, NewtonOptions::default())
-            .unwrap();
+        let fit = fit(
+            x.view(),
+            &t,
+            &e,
+            Ties::Efron,
+            f64::INFINITY,
+            NewtonOptions::default(),
+        )
+        .unwrap();
         assert!(fit.info.converged);
         for (j, (b, r)) in fit.coef.iter().zip(expected).enumerate() {
             assert!((b - r).abs() < 1e-6, "coef {j}: {b} vs {r}");
@@ -359,8 +397,15 @@ mod tests {
         let (x, t, e) = rossi();
         let c = 0.5;
         let r = fit(x.view(), &t, &e, Ties::Efron, c, NewtonOptions::default()).unwrap();
-        let u = fit(x.view(), &t, &e, Ties::Efron, f64::INFINITY, NewtonOptions::default())
-            .unwrap();
+        let u = fit(
+            x.view(),
+            &t,
+            &e,
+            Ties::Efron,
+            f64::INFINITY,
+            NewtonOptions::default(),
+        )
+        .unwrap();
         assert!(r.info.converged && r.info.gradient_norm < 1e-7);
         assert!(r.coef.dot(&r.coef) < u.coef.dot(&u.coef));
     }
@@ -374,7 +419,14 @@ mod tests {
             CoxError::NoEvents { n: 2 }
         );
         assert!(matches!(
-            fit(x.view(), &[1.0, f64::NAN], &[true, false], Ties::Efron, 1.0, o),
+            fit(
+                x.view(),
+                &[1.0, f64::NAN],
+                &[true, false],
+                Ties::Efron,
+                1.0,
+                o
+            ),
             Err(CoxError::BadTime { row: 1, .. })
         ));
     }

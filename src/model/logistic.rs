@@ -28,7 +28,10 @@ pub struct NewtonOptions {
 
 impl Default for NewtonOptions {
     fn default() -> Self {
-        Self { max_iter: 100, tol: 1e-10 }
+        Self {
+            max_iter: 100,
+            tol: 1e-10,
+        }
     }
 }
 
@@ -73,8 +76,10 @@ pub enum LogisticError {
     BadC(f64),
     /// The Newton system could not be solved (singular Hessian: collinear columns and no
     /// penalty, or a single class without penalty).
-    #[error("singular Hessian at iteration {iteration}; columns collinear or C = inf on \
-             separable data")]
+    #[error(
+        "singular Hessian at iteration {iteration}; columns collinear or C = inf on \
+             separable data"
+    )]
     Singular { iteration: usize },
 }
 
@@ -143,8 +148,9 @@ pub fn fit(
 
         // Newton direction: H d = -g.
         let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
-        let d = cholesky_solve(&state.hess, dim, &neg_g)
-            .ok_or(LogisticError::Singular { iteration: iterations })?;
+        let d = cholesky_solve(&state.hess, dim, &neg_g).ok_or(LogisticError::Singular {
+            iteration: iterations,
+        })?;
 
         // Step halving until the objective does not increase.
         let mut step = 1.0;
@@ -187,7 +193,10 @@ struct State {
 fn validate(x: ArrayView2<f64>, y: &[bool], c: f64) -> Result<(), LogisticError> {
     let (n, _) = x.dim();
     if n != y.len() {
-        return Err(LogisticError::Shape { rows: n, labels: y.len() });
+        return Err(LogisticError::Shape {
+            rows: n,
+            labels: y.len(),
+        });
     }
     if n == 0 {
         return Err(LogisticError::Empty);
@@ -275,7 +284,11 @@ fn evaluate(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64, hess: bool
             }
         }
     }
-    State { objective: f, grad, hess: h }
+    State {
+        objective: f,
+        grad,
+        hess: h,
+    }
 }
 
 fn max_abs(v: &[f64]) -> f64 {
@@ -289,7 +302,9 @@ fn max_abs(v: &[f64]) -> f64 {
 /// Golub & Van Loan, *Matrix Computations* (4th ed., 2013), Algorithm 4.2.1.
 pub(crate) fn cholesky_solve(a: &[f64], dim: usize, b: &[f64]) -> Option<Vec<f64>> {
     let mut l = vec![0.0; dim * dim];
-    let scale = (0..dim).fold(0.0f64, |m, i| m.max(a[i * dim + i].abs())).max(f64::MIN_POSITIVE);
+    let scale = (0..dim)
+        .fold(0.0f64, |m, i| m.max(a[i * dim + i].abs()))
+        .max(f64::MIN_POSITIVE);
     for j in 0..dim {
         let mut d = a[j * dim + j];
         for k in 0..j {
@@ -331,8 +346,10 @@ mod tests {
     use super::*;
     use ndarray::{Array2, Axis};
 
-    const WDBC: &str =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/tables/wdbc_breast_cancer.csv");
+    const WDBC: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/tables/wdbc_breast_cancer.csv"
+    );
 
     /// WDBC (569 x 30) with columns standardised (population sd), outcome malignant.
     fn wdbc() -> (Array2<f64>, Vec<bool>, Vec<String>) {
@@ -382,7 +399,9 @@ mod tests {
         for _ in 0..50 {
             let mut a = vec![vec![0.0; d + 1]; d];
             for i in 0..n {
-                let zi: Vec<f64> = std::iter::once(1.0).chain(x.row(i).iter().copied()).collect();
+                let zi: Vec<f64> = std::iter::once(1.0)
+                    .chain(x.row(i).iter().copied())
+                    .collect();
                 let eta: f64 = zi.iter().zip(&b).map(|(u, v)| u * v).sum();
                 let mu = 1.0 / (1.0 + (-eta).exp());
                 let w = mu * (1.0 - mu);
@@ -451,8 +470,11 @@ mod tests {
             assert!((fit.coef[j] - reference[j + 1]).abs() < 1e-8, "coef {j}");
         }
         // Unpenalised score equations: sum(mu) = sum(y).
-        let mu_sum: f64 =
-            fit.linear_predictor(xs.view()).iter().map(|e| 1.0 / (1.0 + (-e).exp())).sum();
+        let mu_sum: f64 = fit
+            .linear_predictor(xs.view())
+            .iter()
+            .map(|e| 1.0 / (1.0 + (-e).exp()))
+            .sum();
         assert!((mu_sum - 212.0).abs() < 1e-8);
     }
 

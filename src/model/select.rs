@@ -46,8 +46,10 @@ pub enum SelectError {
     #[error("x has {rows} rows but the outcome has {len} entries; expected equal")]
     Shape { rows: usize, len: usize },
     /// Fewer than two rows in a class (t) or no events (Cox score) among the given rows.
-    #[error("the given rows hold {n0} controls/censored and {n1} cases/events; \
-             expected at least {need} of each")]
+    #[error(
+        "the given rows hold {n0} controls/censored and {n1} cases/events; \
+             expected at least {need} of each"
+    )]
     TooFew { n0: usize, n1: usize, need: usize },
 }
 
@@ -79,7 +81,10 @@ pub fn t_statistics(
 ) -> Result<Vec<f64>, SelectError> {
     let (n, p) = x.dim();
     if y.len() != n {
-        return Err(SelectError::Shape { rows: n, len: y.len() });
+        return Err(SelectError::Shape {
+            rows: n,
+            len: y.len(),
+        });
     }
     check_rows(rows, n)?;
     let n1 = rows.iter().filter(|&&r| y[r]).count();
@@ -153,12 +158,19 @@ pub fn cox_score_statistics(
 ) -> Result<Vec<f64>, SelectError> {
     let (n, p) = x.dim();
     if time.len() != n || event.len() != n {
-        return Err(SelectError::Shape { rows: n, len: time.len().min(event.len()) });
+        return Err(SelectError::Shape {
+            rows: n,
+            len: time.len().min(event.len()),
+        });
     }
     check_rows(rows, n)?;
     let n1 = rows.iter().filter(|&&r| event[r]).count();
     if n1 == 0 {
-        return Err(SelectError::TooFew { n0: rows.len(), n1, need: 1 });
+        return Err(SelectError::TooFew {
+            n0: rows.len(),
+            n1,
+            need: 1,
+        });
     }
 
     let mut order = rows.to_vec();
@@ -200,7 +212,10 @@ pub fn cox_score_statistics(
         }
         start = end;
     }
-    Ok(u.iter().zip(&info).map(|(u, i)| if *i > 0.0 { u * u / i } else { 0.0 }).collect())
+    Ok(u.iter()
+        .zip(&info)
+        .map(|(u, i)| if *i > 0.0 { u * u / i } else { 0.0 })
+        .collect())
 }
 
 /// Indices of the `k` largest `|stat|`, largest first; ties keep the lower index first.
@@ -317,7 +332,11 @@ mod tests {
         let y = [false, false, true];
         assert_eq!(
             t_statistics(x.view(), &y, &[0, 1]).unwrap_err(),
-            SelectError::TooFew { n0: 2, n1: 0, need: 1 }
+            SelectError::TooFew {
+                n0: 2,
+                n1: 0,
+                need: 1
+            }
         );
     }
 }

@@ -20,8 +20,8 @@
 //! therefore centred near, not exactly at, the claim. [`CIndexInterval::mean`] shows
 //! where it is centred.
 
-use rand_distr::StandardNormal;
 use rand::RngExt;
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -128,10 +128,18 @@ pub fn cindex_interval_detail(
     seed: u64,
 ) -> Result<CIndexInterval, NullError> {
     if !(c_true > 0.0 && c_true < 1.0) {
-        return Err(NullError::Invalid { field: "c_true", value: c_true, expected: "(0, 1)" });
+        return Err(NullError::Invalid {
+            field: "c_true",
+            value: c_true,
+            expected: "(0, 1)",
+        });
     }
     if n < 2 {
-        return Err(NullError::Invalid { field: "n", value: n as f64, expected: ">= 2" });
+        return Err(NullError::Invalid {
+            field: "n",
+            value: n as f64,
+            expected: ">= 2",
+        });
     }
     if events == 0 || events > n {
         return Err(NullError::Invalid {
@@ -141,7 +149,11 @@ pub fn cindex_interval_detail(
         });
     }
     if reps < 40 {
-        return Err(NullError::Invalid { field: "reps", value: reps as f64, expected: ">= 40" });
+        return Err(NullError::Invalid {
+            field: "reps",
+            value: reps as f64,
+            expected: ">= 40",
+        });
     }
     let beta = beta_for(c_true);
 
@@ -149,8 +161,9 @@ pub fn cindex_interval_detail(
         .into_par_iter()
         .map(|r| -> Result<f64, NullError> {
             let mut rng = stream(seed, &format!("cindex/{r}"));
-            let lp: Vec<f64> =
-                (0..n).map(|_| beta * rng.sample::<f64, _>(StandardNormal)).collect();
+            let lp: Vec<f64> = (0..n)
+                .map(|_| beta * rng.sample::<f64, _>(StandardNormal))
+                .collect();
             let (time, event) = draw_survival(&mut rng, n, events, Some(&lp));
             Ok(crate::stats::concordance::harrell_c(&time, &event, &lp)?.c)
         })

@@ -39,7 +39,10 @@ pub enum Validation {
     /// Fitted on the whole development cohort, scored on an independent cohort of
     /// `n_validation` rows with `events_validation` cases or events. Temporal validation
     /// is simulated as external.
-    External { n_validation: usize, events_validation: usize },
+    External {
+        n_validation: usize,
+        events_validation: usize,
+    },
     /// Harrell's optimism-corrected bootstrap with `resamples` bootstrap samples.
     Bootstrap { resamples: usize },
 }
@@ -55,7 +58,10 @@ pub struct FeatureCorrelation {
 
 impl Default for FeatureCorrelation {
     fn default() -> Self {
-        Self { rho: 0.0, block: 10 }
+        Self {
+            rho: 0.0,
+            block: 10,
+        }
     }
 }
 
@@ -151,7 +157,11 @@ impl NullDesign {
             return Err(invalid("n", n, "at least 4 rows"));
         }
         if self.events == 0 || self.events >= self.n && self.model == ModelKind::Logistic {
-            return Err(invalid("events", self.events as f64, "between 1 and n - 1 cases"));
+            return Err(invalid(
+                "events",
+                self.events as f64,
+                "between 1 and n - 1 cases",
+            ));
         }
         if self.events > self.n {
             return Err(invalid("events", self.events as f64, "at most n events"));
@@ -187,7 +197,11 @@ impl NullDesign {
             Validation::Apparent => Ok(()),
             Validation::Split { train_fraction } => {
                 if !(train_fraction > 0.0 && train_fraction < 1.0) {
-                    return Err(invalid("train_fraction", train_fraction, "a value in (0, 1)"));
+                    return Err(invalid(
+                        "train_fraction",
+                        train_fraction,
+                        "a value in (0, 1)",
+                    ));
                 }
                 let tr = (minority as f64 * train_fraction).round() as usize;
                 if tr == 0 || tr >= minority {
@@ -209,7 +223,10 @@ impl NullDesign {
                 }
                 Ok(())
             }
-            Validation::External { n_validation, events_validation } => {
+            Validation::External {
+                n_validation,
+                events_validation,
+            } => {
                 let ok = match self.model {
                     ModelKind::Logistic => {
                         events_validation >= 1 && events_validation < n_validation
@@ -236,7 +253,11 @@ impl NullDesign {
 }
 
 fn invalid(field: &'static str, value: f64, expected: &'static str) -> NullError {
-    NullError::Invalid { field, value, expected }
+    NullError::Invalid {
+        field,
+        value,
+        expected,
+    }
 }
 
 #[cfg(test)]
@@ -264,21 +285,36 @@ mod tests {
     fn rejects_events_equal_n_for_binary() {
         let mut d = base();
         d.events = 100;
-        assert!(matches!(d.validate(), Err(NullError::Invalid { field: "events", .. })));
+        assert!(matches!(
+            d.validate(),
+            Err(NullError::Invalid {
+                field: "events",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn rejects_more_folds_than_minority() {
         let mut d = base();
         d.events = 3;
-        assert!(matches!(d.validate(), Err(NullError::Invalid { field: "folds", .. })));
+        assert!(matches!(
+            d.validate(),
+            Err(NullError::Invalid { field: "folds", .. })
+        ));
     }
 
     #[test]
     fn rejects_selected_above_candidates() {
         let mut d = base();
         d.selected = 1001;
-        assert!(matches!(d.validate(), Err(NullError::Invalid { field: "selected", .. })));
+        assert!(matches!(
+            d.validate(),
+            Err(NullError::Invalid {
+                field: "selected",
+                ..
+            })
+        ));
     }
 
     #[test]

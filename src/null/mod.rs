@@ -49,7 +49,11 @@ use crate::stats::roc::RocError;
 pub enum NullError {
     /// A design field is out of range.
     #[error("{field} = {value} is invalid; expected {expected}")]
-    Invalid { field: &'static str, value: f64, expected: &'static str },
+    Invalid {
+        field: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
     /// A replicate's metric is undefined (no fold, split or bootstrap sample had both
     /// classes or a comparable pair).
     #[error("the metric is undefined in a replicate of design {design}")]
@@ -94,7 +98,13 @@ pub struct StopRule {
 
 impl Default for StopRule {
     fn default() -> Self {
-        Self { batch: 50, min_reps: 200, h: 20, alpha: 0.05, z: 3.29 }
+        Self {
+            batch: 50,
+            min_reps: 200,
+            h: 20,
+            alpha: 0.05,
+            z: 3.29,
+        }
     }
 }
 
@@ -193,7 +203,14 @@ pub fn run_null(
     seed: u64,
     claimed: Option<f64>,
 ) -> Result<NullResult, NullError> {
-    run_null_with(design, reps, seed, claimed, &StopRule::default(), &mut |_, _| {})
+    run_null_with(
+        design,
+        reps,
+        seed,
+        claimed,
+        &StopRule::default(),
+        &mut |_, _| {},
+    )
 }
 
 /// [`run_null`] with an explicit stopping rule and a callback `progress(done, planned)`
@@ -219,7 +236,11 @@ pub fn run_null_with(
         }
     }
     if rule.batch == 0 {
-        return Err(NullError::Invalid { field: "batch", value: 0.0, expected: "at least 1" });
+        return Err(NullError::Invalid {
+            field: "batch",
+            value: 0.0,
+            expected: "at least 1",
+        });
     }
 
     let mut values = Vec::with_capacity(reps);
@@ -246,7 +267,14 @@ pub fn run_null_with(
         }
     }
 
-    Ok(summarise(design, values, reps, stop_reason, claimed, undefined_parts))
+    Ok(summarise(
+        design,
+        values,
+        reps,
+        stop_reason,
+        claimed,
+        undefined_parts,
+    ))
 }
 
 /// The stopping decision after a batch (module docs), `None` to go on.
@@ -352,7 +380,11 @@ fn summarise(
 fn notes(design: &NullDesign) -> Vec<String> {
     let mut notes = Vec::new();
     if design.selection.is_stand_in() {
-        let name = if design.selection == Selection::Lasso { "LASSO" } else { "mRMR" };
+        let name = if design.selection == Selection::Lasso {
+            "LASSO"
+        } else {
+            "mRMR"
+        };
         let filter = match design.model {
             ModelKind::Logistic => "univariate |t|",
             ModelKind::Cox => "univariate Cox score",
@@ -414,7 +446,13 @@ mod tests {
 
     #[test]
     fn stops_at_h_exceedances() {
-        let rule = StopRule { batch: 10, min_reps: 20, h: 5, alpha: 0.05, z: 3.29 };
+        let rule = StopRule {
+            batch: 10,
+            min_reps: 20,
+            h: 5,
+            alpha: 0.05,
+            z: 3.29,
+        };
         let mut v = vec![0.5; 30];
         v[3] = 0.9;
         v[7] = 0.9;
@@ -422,7 +460,10 @@ mod tests {
         for i in [21, 23, 25] {
             v[i] = 0.95;
         }
-        assert_eq!(should_stop(&v, 0.8, &rule, 100), Some(StopReason::Exceedances));
+        assert_eq!(
+            should_stop(&v, 0.8, &rule, 100),
+            Some(StopReason::Exceedances)
+        );
         // Too few replicates: never stop.
         assert_eq!(should_stop(&v[..10], 0.8, &rule, 100), None);
     }
@@ -432,7 +473,10 @@ mod tests {
         let rule = StopRule::default();
         let v = vec![0.5; 200];
         // b = 0, L = 200: p = 1/201, se = 0.0050; p + 3.29 se = 0.021 < 0.05.
-        assert_eq!(should_stop(&v, 0.9, &rule, 1000), Some(StopReason::ClearlyBelow));
+        assert_eq!(
+            should_stop(&v, 0.9, &rule, 1000),
+            Some(StopReason::ClearlyBelow)
+        );
         // b = 5 of 200: p = 0.030, se = 0.012, p + 3.29 se = 0.069: go on.
         let mut w = v.clone();
         for x in w.iter_mut().take(5) {

@@ -34,9 +34,9 @@ use ndarray::{Array2, ArrayView2};
 use rand::RngExt;
 use rand_distr::{Exp1, StandardNormal};
 
+use crate::model::cox::{self, CoxFit, Ties};
 use crate::model::logistic::{self, LogisticFit, NewtonOptions};
 use crate::model::select::{self, Selection};
-use crate::model::cox::{self, CoxFit, Ties};
 use crate::null::design::{FeatureCorrelation, ModelKind, NullDesign, Validation};
 use crate::null::NullError;
 use crate::stats::rng::Stream;
@@ -77,12 +77,19 @@ impl Outcome {
             (Outcome::Binary(a), Outcome::Binary(b)) => {
                 Outcome::Binary(a.iter().chain(b).copied().collect())
             }
-            (Outcome::Survival { time: t1, event: e1 }, Outcome::Survival { time: t2, event: e2 }) => {
+            (
                 Outcome::Survival {
-                    time: t1.iter().chain(t2).copied().collect(),
-                    event: e1.iter().chain(e2).copied().collect(),
-                }
-            }
+                    time: t1,
+                    event: e1,
+                },
+                Outcome::Survival {
+                    time: t2,
+                    event: e2,
+                },
+            ) => Outcome::Survival {
+                time: t1.iter().chain(t2).copied().collect(),
+                event: e1.iter().chain(e2).copied().collect(),
+            },
             _ => unreachable!("invariant: cohorts of one design share the outcome type"),
         }
     }
@@ -119,7 +126,14 @@ impl Fitted {
             Fitted::Cox(_) => 0.0,
         };
         rows.iter()
-            .map(|&r| intercept + cols.iter().zip(coef.iter()).map(|(&c, b)| x[[r, c]] * b).sum::<f64>())
+            .map(|&r| {
+                intercept
+                    + cols
+                        .iter()
+                        .zip(coef.iter())
+                        .map(|(&c, b)| x[[r, c]] * b)
+                        .sum::<f64>()
+            })
             .collect()
     }
 }
@@ -150,7 +164,12 @@ pub fn cv_binary_with_folds(
     c: f64,
 ) -> Result<CvRun, NullError> {
     let outcome = Outcome::Binary(y.to_vec());
-    let pipe = Pipeline { selection: Selection::Univariate, k, model: ModelKind::Logistic, c };
+    let pipe = Pipeline {
+        selection: Selection::Univariate,
+        k,
+        model: ModelKind::Logistic,
+        c,
+    };
     pipe.cv(x, &outcome, folds, n_folds, leaky)
 }
 
@@ -271,8 +290,12 @@ fn smote(rng: &mut Stream, x: &Array2<f64>, y: &[bool]) -> (Array2<f64>, Vec<boo
                 .iter()
                 .filter(|&&j| j != i)
                 .map(|&j| {
-                    let dist: f64 =
-                        x.row(i).iter().zip(x.row(j).iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+                    let dist: f64 = x
+                        .row(i)
+                        .iter()
+                        .zip(x.row(j).iter())
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum();
                     (dist, j)
                 })
                 .collect();
@@ -309,7 +332,12 @@ struct Pipeline {
 
 impl Pipeline {
     fn from_design(d: &NullDesign) -> Self {
-        Self { selection: d.selection, k: d.selected, model: d.model, c: d.penalty_c }
+        Self {
+            selection: d.selection,
+            k: d.selected,
+            model: d.model,
+            c: d.penalty_c,
+        }
     }
 
     /// Selected columns on `rows`.
@@ -338,7 +366,10 @@ impl Pipeline {
         cols: &[usize],
     ) -> Result<Fitted, NullError> {
         let sub = Array2::from_shape_fn((rows.len(), cols.len()), |(i, j)| x[[rows[i], cols[j]]]);
-        let opts = NewtonOptions { max_iter: 100, tol: 1e-8 };
+        let opts = NewtonOptions {
+            max_iter: 100,
+            tol: 1e-8,
+        };
         Ok(match (outcome, self.model) {
             (Outcome::Binary(y), ModelKind::Logistic) => {
                 let yr: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
@@ -389,12 +420,23 @@ impl Pipeline {
             });
         }
         let all: Vec<usize> = (0..outcome.len()).collect();
-        let leaky_selected = if leaky { Some(self.select(x, outcome, &all)?) } else { None };
+        let leaky_selected = if leaky {
+            Some(self.select(x, outcome, &all)?)
+        } else {
+            None
+        };
         let mut fold_values = Vec::with_capacity(n_folds);
         for f in 0..n_folds {
             let train: Vec<usize> = all.iter().copied().filter(|&i| folds[i] != f).collect();
             let test: Vec<usize> = all.iter().copied().filter(|&i| folds[i] == f).collect();
-            fold_values.push(self.run(x, outcome, &train, &test, leaky_selected.as_deref(), None)?);
+            fold_values.push(self.run(
+                x,
+                outcome,
+                &train,
+                &test,
+                leaky_selected.as_deref(),
+                None,
+            )?);
         }
         let defined: Vec<f64> = fold_values.iter().flatten().copied().collect();
         let mean = if defined.is_empty() {
@@ -429,7 +471,9 @@ fn metric(outcome: &Outcome, rows: &[usize], scores: &[f64]) -> Result<Option<f6
             if !has_comparable_pair(&t, &e) {
                 return Ok(None);
             }
-            Ok(Some(crate::stats::concordance::harrell_c(&t, &e, scores)?.c))
+            Ok(Some(
+                crate::stats::concordance::harrell_c(&t, &e, scores)?.c,
+            ))
         }
     }
 }
@@ -457,9 +501,15 @@ pub(crate) fn replicate(design: &NullDesign, rng: &mut Stream) -> Result<RepValu
     // The patients (shared by the compared models), then each model's features.
     let outcome = draw_outcome(rng, design.model, design.n, design.events);
     let val_outcome = match design.validation {
-        Validation::External { n_validation, events_validation } => {
-            Some(draw_outcome(rng, design.model, n_validation, events_validation))
-        }
+        Validation::External {
+            n_validation,
+            events_validation,
+        } => Some(draw_outcome(
+            rng,
+            design.model,
+            n_validation,
+            events_validation,
+        )),
         _ => None,
     };
 
@@ -478,7 +528,10 @@ pub(crate) fn replicate(design: &NullDesign, rng: &mut Stream) -> Result<RepValu
         undefined += r.undefined;
         best = best.max(r.value);
     }
-    Ok(RepValue { value: best, undefined })
+    Ok(RepValue {
+        value: best,
+        undefined,
+    })
 }
 
 fn draw_outcome(rng: &mut Stream, model: ModelKind, n: usize, events: usize) -> Outcome {
@@ -502,26 +555,43 @@ fn evaluate(
 ) -> Result<RepValue, NullError> {
     let n = outcome.len();
     let all: Vec<usize> = (0..n).collect();
-    let undefined_value = || NullError::Undefined { design: format!("{:?}", design.validation) };
+    let undefined_value = || NullError::Undefined {
+        design: format!("{:?}", design.validation),
+    };
     let one = |v: Option<f64>| -> Result<RepValue, NullError> {
-        Ok(RepValue { value: v.ok_or_else(undefined_value)?, undefined: 0 })
+        Ok(RepValue {
+            value: v.ok_or_else(undefined_value)?,
+            undefined: 0,
+        })
     };
 
     match design.validation {
         Validation::Apparent => one(pipe.run(x, outcome, &all, &all, None, None)?),
         Validation::Split { train_fraction } => {
             let (train, test) = stratified_split(rng, outcome.strata(), train_fraction);
-            let fixed = if design.leaky_selection { Some(pipe.select(x, outcome, &all)?) } else { None };
+            let fixed = if design.leaky_selection {
+                Some(pipe.select(x, outcome, &all)?)
+            } else {
+                None
+            };
             one(pipe.run(x, outcome, &train, &test, fixed.as_deref(), None)?)
         }
         Validation::Cv { folds } => {
             let labels = stratified_folds(rng, outcome.strata(), folds);
             let run = pipe.cv(x, outcome, &labels, folds, design.leaky_selection)?;
-            Ok(RepValue { value: run.mean.ok_or_else(undefined_value)?, undefined: run.undefined_folds })
+            Ok(RepValue {
+                value: run.mean.ok_or_else(undefined_value)?,
+                undefined: run.undefined_folds,
+            })
         }
         Validation::External { n_validation, .. } => {
             let vo = val_outcome.expect("invariant: external designs draw a validation cohort");
-            let xv = draw_features(rng, n_validation, design.candidates, design.feature_correlation);
+            let xv = draw_features(
+                rng,
+                n_validation,
+                design.candidates,
+                design.feature_correlation,
+            );
             let fixed = if design.leaky_selection {
                 let pooled = ndarray::concatenate(ndarray::Axis(0), &[x, xv.view()])
                     .expect("invariant: both cohorts have `candidates` columns");
@@ -532,7 +602,14 @@ fn evaluate(
                 None
             };
             let test: Vec<usize> = (0..n_validation).collect();
-            one(pipe.run(x, outcome, &all, &test, fixed.as_deref(), Some((xv.view(), vo)))?)
+            one(pipe.run(
+                x,
+                outcome,
+                &all,
+                &test,
+                fixed.as_deref(),
+                Some((xv.view(), vo)),
+            )?)
         }
         Validation::Bootstrap { resamples } => bootstrap(design, pipe, rng, x, outcome, resamples),
     }
@@ -560,10 +637,17 @@ fn bootstrap(
 ) -> Result<RepValue, NullError> {
     let n = outcome.len();
     let all: Vec<usize> = (0..n).collect();
-    let fixed = if design.leaky_selection { Some(pipe.select(x, outcome, &all)?) } else { None };
-    let undefined_value = || NullError::Undefined { design: "bootstrap".to_string() };
-    let apparent =
-        pipe.run(x, outcome, &all, &all, fixed.as_deref(), None)?.ok_or_else(undefined_value)?;
+    let fixed = if design.leaky_selection {
+        Some(pipe.select(x, outcome, &all)?)
+    } else {
+        None
+    };
+    let undefined_value = || NullError::Undefined {
+        design: "bootstrap".to_string(),
+    };
+    let apparent = pipe
+        .run(x, outcome, &all, &all, fixed.as_deref(), None)?
+        .ok_or_else(undefined_value)?;
 
     let strata = outcome.strata();
     let mut optimism = 0.0;
@@ -593,7 +677,10 @@ fn bootstrap(
     if used == 0 {
         return Err(undefined_value());
     }
-    Ok(RepValue { value: apparent - optimism / used as f64, undefined: resamples - used })
+    Ok(RepValue {
+        value: apparent - optimism / used as f64,
+        undefined: resamples - used,
+    })
 }
 
 #[cfg(test)]

@@ -29,7 +29,11 @@ struct Bins {
 
 fn bins(values: &[f64], marks: &[f64]) -> Bins {
     const N_BINS: usize = 40;
-    let finite = values.iter().chain(marks).copied().filter(|v| v.is_finite());
+    let finite = values
+        .iter()
+        .chain(marks)
+        .copied()
+        .filter(|v| v.is_finite());
     let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
@@ -90,7 +94,10 @@ fn draw_histogram(
     let root = SVGBackend::with_string(svg, (720, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Null distribution: {metric} on random features"), ("sans-serif", 18))
+        .caption(
+            format!("Null distribution: {metric} on random features"),
+            ("sans-serif", 18),
+        )
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(55)
@@ -108,16 +115,25 @@ fn draw_histogram(
 
     let n = values.iter().filter(|v| v.is_finite()).count();
     chart
-        .draw_series(b.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {
-            let x0 = b.lo + i as f64 * b.width;
-            Rectangle::new([(x0, 0), (x0 + b.width, c)], bar.filled())
-        }))
+        .draw_series(
+            b.counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, &c)| {
+                    let x0 = b.lo + i as f64 * b.width;
+                    Rectangle::new([(x0, 0), (x0 + b.width, c)], bar.filled())
+                }),
+        )
         .map_err(|e| err(&e))?
         .label(format!("null, {n} replicates"))
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], bar.filled()));
     if q95.is_finite() {
         chart
-            .draw_series(LineSeries::new([(q95, 0), (q95, ymax)], q_colour.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                [(q95, 0), (q95, ymax)],
+                q_colour.stroke_width(2),
+            ))
             .map_err(|e| err(&e))?
             .label(format!("95th percentile {q95:.3}"))
             .legend(move |(x, y)| {
