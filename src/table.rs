@@ -21,6 +21,39 @@ pub enum TableError {
         #[source]
         source: std::io::Error,
     },
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not well-formed CSV (unclosed quote, wrong number of fields).
+    #[error("{path}, line {line}: {message}")]
+    Csv {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// A required column is absent from the header.
+    #[error("{path}: no column {column:?} (header: {found})")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+    /// A cell holds a value of the wrong kind (empty, NaN, not a number).
+    #[error("{path}, line {line}, column {column:?}: {value:?} is not {expected}")]
+    BadValue {
+        path: PathBuf,
+        line: usize,
+        column: String,
+        value: String,
+        expected: String,
+    },
+    /// The table has a header but no data rows.
+    #[error("{path}: no data rows")]
+    Empty { path: PathBuf },
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed and
@@ -30,13 +63,19 @@ pub enum TableError {
 /// [`TableError::Write`] naming the target when any step fails; the target is then left
 /// as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TableError> {
-    let wrap = |source| TableError::Write { path: path.to_path_buf(), source };
+    let wrap = |source| TableError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(wrap)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -69,13 +108,462 @@ pub fn fmt_num(x: f64) -> String {
         return "NaN".to_string();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".to_string() } else { "-inf".to_string() };
+        return if x > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        };
     }
     let r = round_sig(x, OUTPUT_SIG_DIGITS);
     if r == 0.0 {
         return "0".to_string();
     }
     format!("{r}")
+}
+
+/// One row of a long perturbation table, with names interned as indices into
+/// [`LongTable`]'s lists.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LongRecord {
+    /// Index into [`LongTable::cases`].
+    pub case: u32,
+    /// Index into [`LongTable::raters`].
+    pub rater: u32,
+    /// Index into [`LongTable::features`].
+    pub feature: u32,
+    pub value: f64,
+    /// Line of the source file (1 = header), for error messages.
+    pub line: u32,
+}
+
+/// A long perturbation table `case_id,perturbation,replicate,feature,value` (DESIGN.md,
+/// "File formats"), read in one pass with names interned in order of first appearance.
+///
+/// Each (perturbation, replicate) pair is one rater; `none` rows are one more rater.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LongTable {
+    /// The file (or a label) the table came from, for error messages.
+    pub source: PathBuf,
+    pub cases: Vec<String>,
+    /// (perturbation, replicate) pairs.
+    pub raters: Vec<(String, String)>,
+    pub features: Vec<String>,
+    pub records: Vec<LongRecord>,
+}
+
+/// The columns of the long format, in order.
+pub const LONG_COLUMNS: [&str; 5] = ["case_id", "perturbation", "replicate", "feature", "value"];
+
+/// Interns strings into a list, giving each its first-appearance index.
+#[derive(Default)]
+struct Interner {
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl Interner {
+    fn get(&mut self, list: &mut Vec<String>, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = list.len() as u32;
+        self.index.insert(s.to_string(), i);
+        list.push(s.to_string());
+        i
+    }
+}
+
+/// A minimal RFC 4180 CSV record reader: comma separated, `"`-quoted fields with `""`
+/// escapes, quoted line breaks, LF or CRLF line ends. Fields are kept as text.
+struct CsvReader<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> CsvReader<'a> {
+    fn new(text: &'a str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        CsvReader {
+            text,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// Reads the next record into `out` (cleared first); returns the line it started on,
+    /// `None` at the end. Blank lines are skipped.
+    fn next_record(&mut self, out: &mut Vec<String>) -> Option<Result<usize, (usize, String)>> {
+        let bytes = self.text.as_bytes();
+        // Skip blank lines.
+        while self.pos < bytes.len() && (bytes[self.pos] == b'\n' || bytes[self.pos] == b'\r') {
+            if bytes[self.pos] == b'\n' {
+                self.line += 1;
+            }
+            self.pos += 1;
+        }
+        if self.pos >= bytes.len() {
+            return None;
+        }
+        out.clear();
+        let start_line = self.line;
+        let mut field = String::new();
+        loop {
+            // One field.
+            if self.pos < bytes.len() && bytes[self.pos] == b'"' {
+                self.pos += 1;
+                loop {
+                    let Some(rel) = self.text[self.pos..].find('"') else {
+                        return Some(Err((start_line, "unclosed quote".to_string())));
+                    };
+                    let chunk = &self.text[self.pos..self.pos + rel];
+                    self.line += chunk.matches('\n').count();
+                    field.push_str(chunk);
+                    self.pos += rel + 1;
+                    if self.pos < bytes.len() && bytes[self.pos] == b'"' {
+                        field.push('"');
+                        self.pos += 1;
+                    } else {
+                        break;
+                    }
+                }
+                if self.pos < bytes.len() && !matches!(bytes[self.pos], b',' | b'\n' | b'\r') {
+                    return Some(Err((self.line, "text after a closing quote".to_string())));
+                }
+            } else {
+                let rest = &self.text[self.pos..];
+                let end = rest.find([',', '\n', '\r']).unwrap_or(rest.len());
+                field.push_str(&rest[..end]);
+                self.pos += end;
+            }
+            out.push(std::mem::take(&mut field));
+
+            // Separator or end of record.
+            if self.pos >= bytes.len() {
+                return Some(Ok(start_line));
+            }
+            match bytes[self.pos] {
+                b',' => self.pos += 1,
+                b'\r' => {
+                    self.pos += 1;
+                    if self.pos < bytes.len() && bytes[self.pos] == b'\n' {
+                        self.pos += 1;
+                    }
+                    self.line += 1;
+                    return Some(Ok(start_line));
+                }
+                _ => {
+                    self.pos += 1;
+                    self.line += 1;
+                    return Some(Ok(start_line));
+                }
+            }
+        }
+    }
+}
+
+/// Parses a finite number from a CSV cell, naming file, line and column when it is not.
+fn parse_finite(cell: &str, path: &Path, line: usize, column: &str) -> Result<f64, TableError> {
+    let bad = || TableError::BadValue {
+        path: path.to_path_buf(),
+        line,
+        column: column.to_string(),
+        value: cell.to_string(),
+        expected: "a finite number (empty, NaN and inf are rejected)".to_string(),
+    };
+    let v: f64 = cell.trim().parse().map_err(|_| bad())?;
+    if !v.is_finite() {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+fn read_text(path: &Path) -> Result<String, TableError> {
+    std::fs::read_to_string(path).map_err(|source| TableError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads the header and returns each requested column's position.
+fn header_positions(
+    header: &[String],
+    wanted: &[&str],
+    path: &Path,
+) -> Result<Vec<usize>, TableError> {
+    wanted
+        .iter()
+        .map(|w| {
+            header
+                .iter()
+                .position(|h| h.trim() == *w)
+                .ok_or_else(|| TableError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: (*w).to_string(),
+                    found: header.join(","),
+                })
+        })
+        .collect()
+}
+
+/// Reads a long perturbation table from `path` (see [`parse_long`]).
+///
+/// # Errors
+/// [`TableError::Read`] and everything [`parse_long`] returns.
+pub fn read_long(path: &Path) -> Result<LongTable, TableError> {
+    parse_long(&read_text(path)?, path)
+}
+
+/// Parses a long perturbation table `case_id,perturbation,replicate,feature,value` in one
+/// pass. Columns are found by name (others are ignored); ID columns are kept as text
+/// (`"007"` stays `"007"`); `value` must be a finite number.
+///
+/// # Errors
+/// [`TableError::MissingColumn`]; [`TableError::Csv`] for malformed CSV or a row with the
+/// wrong number of fields; [`TableError::BadValue`] naming file, line and column for an
+/// empty, NaN, infinite or non-numeric value or an empty ID; [`TableError::Empty`].
+pub fn parse_long(text: &str, path: &Path) -> Result<LongTable, TableError> {
+    let csv_err = |(line, message): (usize, String)| TableError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let mut reader = CsvReader::new(text);
+    let mut header = Vec::new();
+    match reader.next_record(&mut header) {
+        None => {
+            return Err(TableError::Empty {
+                path: path.to_path_buf(),
+            })
+        }
+        Some(r) => {
+            r.map_err(csv_err)?;
+        }
+    }
+    let pos = header_positions(&header, &LONG_COLUMNS, path)?;
+
+    let mut t = LongTable {
+        source: path.to_path_buf(),
+        ..LongTable::default()
+    };
+    let (mut ci, mut ri, mut fi) = (
+        Interner::default(),
+        Interner::default(),
+        Interner::default(),
+    );
+    let mut rater_names: Vec<String> = Vec::new();
+    let mut rec = Vec::new();
+    while let Some(r) = reader.next_record(&mut rec) {
+        let line = r.map_err(csv_err)?;
+        if rec.len() != header.len() {
+            return Err(TableError::Csv {
+                path: path.to_path_buf(),
+                line,
+                message: format!("{} fields, header has {}", rec.len(), header.len()),
+            });
+        }
+        for (p, name) in pos.iter().zip(LONG_COLUMNS).take(4) {
+            if rec[*p].trim().is_empty() {
+                return Err(TableError::BadValue {
+                    path: path.to_path_buf(),
+                    line,
+                    column: name.to_string(),
+                    value: String::new(),
+                    expected: "a non-empty identifier".to_string(),
+                });
+            }
+        }
+        let value = parse_finite(&rec[pos[4]], path, line, "value")?;
+        let case = ci.get(&mut t.cases, rec[pos[0]].trim());
+        // A rater is the (perturbation, replicate) pair; the unit separator cannot occur
+        // in CSV text we accept as an identifier, so the joined key is unambiguous.
+        let key = format!("{}\u{1f}{}", rec[pos[1]].trim(), rec[pos[2]].trim());
+        let before = rater_names.len();
+        let rater = ri.get(&mut rater_names, &key);
+        if rater_names.len() > before {
+            t.raters.push((
+                rec[pos[1]].trim().to_string(),
+                rec[pos[2]].trim().to_string(),
+            ));
+        }
+        let feature = fi.get(&mut t.features, rec[pos[3]].trim());
+        t.records.push(LongRecord {
+            case,
+            rater,
+            feature,
+            value,
+            line: line as u32,
+        });
+    }
+    if t.records.is_empty() {
+        return Err(TableError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(t)
+}
+
+/// Writes a long table as CSV text (`case_id,perturbation,replicate,feature,value`),
+/// quoting fields that need it and rounding values with [`fmt_num`].
+pub fn long_to_csv(t: &LongTable) -> String {
+    let mut out = String::with_capacity(t.records.len() * 32 + 64);
+    out.push_str(&LONG_COLUMNS.join(","));
+    out.push('\n');
+    for r in &t.records {
+        let (p, rep) = &t.raters[r.rater as usize];
+        let fields = [
+            csv_field(&t.cases[r.case as usize]),
+            csv_field(p),
+            csv_field(rep),
+            csv_field(&t.features[r.feature as usize]),
+            fmt_num(r.value),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Quotes a CSV field when it holds a comma, quote or line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// How to turn a wide table of repeated extractions into the long format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WideImport {
+    /// The column naming the case (patient, phantom, subject).
+    pub case_col: String,
+    /// The column naming the rater: reader, session (test/retest), extraction run.
+    pub rater_col: String,
+    /// Optional column numbering replicates within a rater (else replicate `0`).
+    pub replicate_col: Option<String>,
+    /// Further non-feature columns to skip.
+    pub ignore: Vec<String>,
+}
+
+/// Column-name prefixes and names skipped by [`wide_to_long`] as tool metadata:
+/// PyRadiomics' `diagnostics_*`, `Image`, `Mask`; MIRP's `img_data_*` and `id_*` settings
+/// and identifiers.
+pub const WIDE_METADATA_PREFIXES: [&str; 3] = ["diagnostics_", "img_data_", "id_"];
+/// Exact column names skipped by [`wide_to_long`] (PyRadiomics batch output).
+pub const WIDE_METADATA_NAMES: [&str; 3] = ["Image", "Mask", "Label"];
+
+/// Reads a wide table (one row per case and rater, one column per feature) from `path`
+/// and reshapes it to the long format (see [`wide_to_long`]).
+///
+/// # Errors
+/// [`TableError::Read`] and everything [`wide_to_long`] returns.
+pub fn read_wide_as_long(path: &Path, spec: &WideImport) -> Result<LongTable, TableError> {
+    wide_to_long(&read_text(path)?, path, spec)
+}
+
+/// Reshapes a wide table of repeated extractions (PyRadiomics batch output, MIRP feature
+/// tables, test-retest or multi-reader tables) into the long format: each row gives the
+/// case (`case_col`), the rater (`rater_col`, becoming `perturbation`) and optionally a
+/// replicate (`replicate_col`, else `0`); every other column is a feature, except tool
+/// metadata ([`WIDE_METADATA_PREFIXES`], [`WIDE_METADATA_NAMES`]) and `ignore`.
+///
+/// # Errors
+/// [`TableError::MissingColumn`] for an absent case, rater, replicate or ignored column;
+/// [`TableError::BadValue`] for a feature cell that is not a finite number (a
+/// non-numeric column must be listed in `ignore`); [`TableError::Csv`];
+/// [`TableError::Empty`].
+pub fn wide_to_long(text: &str, path: &Path, spec: &WideImport) -> Result<LongTable, TableError> {
+    let csv_err = |(line, message): (usize, String)| TableError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let mut reader = CsvReader::new(text);
+    let mut header = Vec::new();
+    match reader.next_record(&mut header) {
+        None => {
+            return Err(TableError::Empty {
+                path: path.to_path_buf(),
+            })
+        }
+        Some(r) => {
+            r.map_err(csv_err)?;
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let mut id_cols: Vec<&str> = vec![spec.case_col.as_str(), spec.rater_col.as_str()];
+    if let Some(r) = &spec.replicate_col {
+        id_cols.push(r.as_str());
+    }
+    let pos = header_positions(&header, &id_cols, path)?;
+    let ignore: Vec<&str> = spec.ignore.iter().map(String::as_str).collect();
+    header_positions(&header, &ignore, path)?;
+    let is_feature = |name: &str| {
+        !id_cols.contains(&name)
+            && !ignore.contains(&name)
+            && !WIDE_METADATA_NAMES.contains(&name)
+            && !WIDE_METADATA_PREFIXES.iter().any(|p| name.starts_with(p))
+    };
+    let feature_cols: Vec<usize> = (0..header.len())
+        .filter(|&c| is_feature(&header[c]))
+        .collect();
+
+    let mut t = LongTable {
+        source: path.to_path_buf(),
+        ..LongTable::default()
+    };
+    t.features = feature_cols.iter().map(|&c| header[c].clone()).collect();
+    let (mut ci, mut ri) = (Interner::default(), Interner::default());
+    let mut rater_names: Vec<String> = Vec::new();
+    let mut rec = Vec::new();
+    while let Some(r) = reader.next_record(&mut rec) {
+        let line = r.map_err(csv_err)?;
+        if rec.len() != header.len() {
+            return Err(TableError::Csv {
+                path: path.to_path_buf(),
+                line,
+                message: format!("{} fields, header has {}", rec.len(), header.len()),
+            });
+        }
+        for (p, name) in pos.iter().zip(&id_cols) {
+            if rec[*p].trim().is_empty() {
+                return Err(TableError::BadValue {
+                    path: path.to_path_buf(),
+                    line,
+                    column: name.to_string(),
+                    value: String::new(),
+                    expected: "a non-empty identifier".to_string(),
+                });
+            }
+        }
+        let case = ci.get(&mut t.cases, rec[pos[0]].trim());
+        let p = rec[pos[1]].trim().to_string();
+        let rep = pos
+            .get(2)
+            .map_or("0".to_string(), |&c| rec[c].trim().to_string());
+        let key = format!("{p}\u{1f}{rep}");
+        let before = rater_names.len();
+        let rater = ri.get(&mut rater_names, &key);
+        if rater_names.len() > before {
+            t.raters.push((p, rep));
+        }
+        for (f, &c) in feature_cols.iter().enumerate() {
+            let value = parse_finite(&rec[c], path, line, &header[c])?;
+            t.records.push(LongRecord {
+                case,
+                rater,
+                feature: f as u32,
+                value,
+                line: line as u32,
+            });
+        }
+    }
+    if t.records.is_empty() {
+        return Err(TableError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -104,7 +592,70 @@ mod tests {
         write_atomic(&p, b"a,b\n1,2\n").expect("first write");
         write_atomic(&p, b"x\n").expect("second write");
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "x\n");
-        let leftovers = std::fs::read_dir(p.parent().expect("parent")).expect("dir").count();
+        let leftovers = std::fs::read_dir(p.parent().expect("parent"))
+            .expect("dir")
+            .count();
         assert_eq!(leftovers, 1, "no temporary file may remain");
+    }
+    #[test]
+    fn parse_long_interns_ids_as_text() {
+        let text = "case_id,perturbation,replicate,feature,value\n\
+                    007,none,0,glcm.a,1.5\n\
+                    007,noise,1,glcm.a,1.25\n\
+                    \"0,8\",none,0,glcm.a,2\r\n";
+        let t = parse_long(text, Path::new("t.csv")).expect("parse");
+        assert_eq!(t.cases, vec!["007", "0,8"]);
+        assert_eq!(t.raters.len(), 2);
+        assert_eq!(t.records[2].value, 2.0);
+        assert_eq!(t.records[2].line, 4);
+        let again = parse_long(&long_to_csv(&t), Path::new("t.csv")).expect("round trip");
+        assert_eq!(again.records, t.records);
+    }
+
+    #[test]
+    fn parse_long_rejects_nan_and_empty_with_position() {
+        for bad in ["NaN", "", "inf", "x"] {
+            let text = format!(
+                "case_id,perturbation,replicate,feature,value\na,none,0,f,1\nb,none,0,f,{bad}\n"
+            );
+            let err = parse_long(&text, Path::new("long.csv")).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("long.csv") && msg.contains("line 3"), "{msg}");
+            assert!(msg.contains("\"value\""), "{msg}");
+        }
+    }
+
+    #[test]
+    fn parse_long_rejects_missing_column_and_ragged_row() {
+        let err = parse_long("case_id,feature,value\na,f,1\n", Path::new("x.csv")).unwrap_err();
+        assert!(matches!(err, TableError::MissingColumn { .. }), "{err}");
+        let text = "case_id,perturbation,replicate,feature,value\na,none,0,f\n";
+        let err = parse_long(text, Path::new("x.csv")).unwrap_err();
+        assert!(matches!(err, TableError::Csv { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn wide_to_long_skips_metadata_and_reshapes() {
+        let text = "Image,Mask,diagnostics_Versions_PyRadiomics,case,reader,\
+                    original_firstorder_Mean,original_glcm_Contrast\n\
+                    a.nrrd,a_m.nrrd,v3,p1,r1,10,0.5\n\
+                    a.nrrd,a_m.nrrd,v3,p1,r2,11,0.75\n";
+        let spec = WideImport {
+            case_col: "case".into(),
+            rater_col: "reader".into(),
+            replicate_col: None,
+            ignore: vec![],
+        };
+        let t = wide_to_long(text, Path::new("w.csv"), &spec).expect("reshape");
+        assert_eq!(
+            t.features,
+            vec!["original_firstorder_Mean", "original_glcm_Contrast"]
+        );
+        assert_eq!(
+            t.raters,
+            vec![("r1".into(), "0".into()), ("r2".into(), "0".into())]
+        );
+        assert_eq!(t.records.len(), 4);
+        assert_eq!(t.records[3].value, 0.75);
     }
 }

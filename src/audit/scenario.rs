@@ -87,6 +87,7 @@ impl Cohort {
 /// Whether the paper claims a working model or the absence of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    Positive,
     Negative,
 }
 
@@ -130,7 +131,6 @@ pub struct Claim {
 enum Kind {
     Count,
     Fraction,
-    Positive,
     Bool,
     Enum(&'static [&'static str]),
     /// Informational (shown in the report, not used by the checks): text or number.

@@ -59,8 +59,7 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
     }
 
     let r2 = if survival {
-        crate::null::r2cs_from_cindex(c_low, d.n_development as usize, events as usize, R2_SIM_N)
-            .map_err(|e| e.to_string())
+        Ok(r2cs_from_cindex(c_low, q, R2_SIM_N))
     } else {
         r2cs_from_cstat(c_low, q).map_err(|e| e.to_string())
     };
@@ -146,6 +145,45 @@ pub fn development(claim: &Claim, d: &Design, prec: &CheckResult, t: &Thresholds
         ));
     }
     r
+}
+
+/// R2_CS of a proportional-hazards model whose true concordance is `c`, at event fraction
+/// `q`.
+///
+/// # Formula
+/// `R2_CS = 1 - exp(-LR / n)` (Cox & Snell 1989; Riley et al. 2019, Stat Med 38:1276,
+/// section 3), with `LR = 2 (l(beta) - l(0))` the partial-likelihood ratio of the true
+/// linear predictor on `n_sim` patients simulated from the survival model of the C-index
+/// interval (`crate::null::cindex`: one normal covariate with the log hazard ratio that
+/// gives concordance `c`, exponential times, censoring to event fraction `q`). With
+/// `n_sim = 20000` the Monte Carlo error of R2_CS is below 0.005 (`LR` has standard
+/// deviation about `2 sqrt(LR)`); the seed is fixed, so the value is reproducible.
+///
+/// # Degenerate cases
+/// `c = 0.5` gives 0.
+pub fn r2cs_from_cindex(c: f64, q: f64, n_sim: usize) -> f64 {
+    let beta = crate::null::cindex::beta_for(c);
+    let mut rng = crate::stats::rng::stream(0, "samplesize/r2cs-from-cindex");
+    let x: Vec<f64> = (0..n_sim).map(|_| rand::RngExt::sample(&mut rng, rand_distr::StandardNormal)).collect();
+    let lp: Vec<f64> = x.iter().map(|v| beta * v).collect();
+    let events = ((n_sim as f64) * q).round().clamp(1.0, (n_sim - 1) as f64) as usize;
+    let (time, event) = crate::null::sim::draw_survival(&mut rng, n_sim, events, Some(&lp));
+
+    // Partial log-likelihoods at beta and at 0, risk sets by decreasing time.
+    let mut order: Vec<usize> = (0..n_sim).collect();
+    order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    let (mut sum_exp, mut at_risk) = (0.0_f64, 0.0_f64);
+    let (mut l_beta, mut l_zero) = (0.0_f64, 0.0_f64);
+    for &i in &order {
+        sum_exp += lp[i].exp();
+        at_risk += 1.0;
+        if event[i] {
+            l_beta += lp[i] - sum_exp.ln();
+            l_zero -= at_risk.ln();
+        }
+    }
+    let lr = (2.0 * (l_beta - l_zero)).max(0.0);
+    1.0 - (-lr / n_sim as f64).exp()
 }
 
 /// Check 4, validation sample size (binary outcomes, claims on a held-out cohort).

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    check_unique_slugs(&scenarios, &mut errors);
+    check_unique_slugs(&mut scenarios, &mut errors);
 
     let progress = super::progress_bar(scenarios.len() as u64, "auditing claims");
     let mut audits = Vec::new();

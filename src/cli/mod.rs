@@ -14,6 +14,10 @@ pub mod audit;
 
 pub mod inspect;
 
+pub mod samplesize;
+
+pub mod stability;
+
 pub mod null;
 
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
@@ -49,6 +53,11 @@ pub enum Command {
     Audit(audit::Args),
     /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
     Inspect(inspect::Args),
+    /// Sample sizes: Riley development and validation criteria, reliability (Bonett).
+    Samplesize(samplesize::Args),
+    /// ICC per feature over perturbation replicates, readers or sessions.
+    #[command(after_help = stability::AFTER_HELP)]
+    Stability(stability::Args),
     /// Null distribution of a stated pipeline on random features.
     Null(null::Args),
 }
@@ -101,6 +110,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit::run(a),
         Command::Inspect(args) => inspect::run(args),
+        Command::Samplesize(args) => samplesize::run(args),
+        Command::Stability(args) => stability::run(args),
         Command::Null(args) => null::run(args),
     }
 }

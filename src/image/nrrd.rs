@@ -567,7 +567,10 @@ pub fn read_bytes(
     for _ in 0..h.line_skip {
         match data.iter().position(|&b| b == b'\n') {
             Some(p) => data = &data[p + 1..],
-            None => data = &data[data.len()..],
+            None => {
+                data = &data[data.len()..];
+                break;
+            }
         }
     }
     let n_bytes = n * h.dtype.size();

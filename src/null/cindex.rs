@@ -67,7 +67,7 @@ pub fn concordance_of_beta(beta: f64) -> f64 {
 }
 
 /// `beta` with `C(beta) = c` by bisection (`C` increases in `beta`; `C(-beta) = 1 - C`).
-fn beta_for(c: f64) -> f64 {
+pub fn beta_for(c: f64) -> f64 {
     if c < 0.5 {
         return -beta_for(1.0 - c);
     }

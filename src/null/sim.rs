@@ -201,7 +201,7 @@ pub(crate) fn draw_features(
 
 /// Survival outcome with exactly `events` events (module docs); `lp` is the linear
 /// predictor of each row (hazard `exp(lp_i)`), or `None` for no covariate effect.
-pub(crate) fn draw_survival(
+pub fn draw_survival(
     rng: &mut Stream,
     n: usize,
     events: usize,

@@ -4,3 +4,4 @@ pub mod claim;
 pub mod doc;
 pub mod index;
 pub mod plot;
+pub mod stability_plot;

@@ -1,7 +1,10 @@
 //! Statistics: seeded random streams, ROC/AUC with DeLong, concordance, proportions,
 //! ICC and CCC, calibration.
 
+pub mod ccc;
 pub mod concordance;
+pub mod icc;
 pub mod proportion;
 pub mod rng;
 pub mod roc;
+pub mod stability;
