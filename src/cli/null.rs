@@ -1,6 +1,5 @@
 //! `radaudit null`: the null distribution of a stated pipeline on random features.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -234,21 +233,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let design = design_from_args(&args).context("invalid null design")?;
     let rule = StopRule::default();
 
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(args.reps as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} replicates {eta}")
-                .context("progress bar template")?,
-        );
-        Some(b)
-    } else {
-        None
-    };
-    let mut progress = |done: usize, _planned: usize| {
-        if let Some(b) = &bar {
-            b.set_position(done as u64);
-        }
-    };
+    // Hidden when stderr is not a terminal or with --quiet.
+    let bar = super::progress_bar(args.reps as u64, "null replicates");
+    let mut progress = |done: usize, _planned: usize| bar.set_position(done as u64);
     let result = null::run_null_with(
         &design,
         args.reps,
@@ -258,9 +245,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &mut progress,
     )
     .context("null simulation failed")?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    bar.finish_and_clear();
     tracing::info!(
         reps = result.reps_used,
         mean = result.mean,

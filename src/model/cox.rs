@@ -211,7 +211,14 @@ impl Data<'_> {
         let p = beta.len();
         let n = self.order.len();
         let eta: Vec<f64> = (0..n)
-            .map(|i| self.x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum())
+            .map(|i| {
+                self.x
+                    .row(i)
+                    .iter()
+                    .zip(beta)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            })
             .collect();
         // exp(eta - eta_max) keeps the sums finite; log S_0 is shifted back below.
         let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));

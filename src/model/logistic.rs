@@ -406,13 +406,13 @@ mod tests {
                 let mu = 1.0 / (1.0 + (-eta).exp());
                 let w = mu * (1.0 - mu);
                 let yi = if y[i] { 1.0 } else { 0.0 };
-                // working response z = eta + (y - mu) / w
-                let zr = eta + (yi - mu) / w;
+                // w z with working response z = eta + (y - mu) / w, kept finite as w -> 0
+                let wz = w * eta + (yi - mu);
                 for r in 0..d {
                     for s in 0..d {
                         a[r][s] += w * zi[r] * zi[s];
                     }
-                    a[r][d] += w * zi[r] * zr;
+                    a[r][d] += zi[r] * wz;
                 }
             }
             for r in 1..d {

@@ -57,7 +57,7 @@ fn bins(values: &[f64], marks: &[f64]) -> Bins {
 /// marked, as an SVG document.
 ///
 /// `metric` labels the x axis ("auc", "c-index"). Non-finite values are left out of the
-/// bars. Should plotters fail to draw (it does not with the bundled font), the returned
+/// bars, and a non-finite `q95` or claimed value is not marked. Should plotters fail to draw (it does not with the bundled font), the returned
 /// SVG states the error in place of the plot, and a warning is logged.
 pub fn null_histogram_svg(values: &[f64], claimed: Option<f64>, q95: f64, metric: &str) -> String {
     register_font();
@@ -128,15 +128,19 @@ fn draw_histogram(
         .map_err(|e| err(&e))?
         .label(format!("null, {n} replicates"))
         .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], bar.filled()));
-    chart
-        .draw_series(LineSeries::new(
-            [(q95, 0), (q95, ymax)],
-            q_colour.stroke_width(2),
-        ))
-        .map_err(|e| err(&e))?
-        .label(format!("95th percentile {q95:.3}"))
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], q_colour.stroke_width(2)));
-    if let Some(c) = claimed {
+    if q95.is_finite() {
+        chart
+            .draw_series(LineSeries::new(
+                [(q95, 0), (q95, ymax)],
+                q_colour.stroke_width(2),
+            ))
+            .map_err(|e| err(&e))?
+            .label(format!("95th percentile {q95:.3}"))
+            .legend(move |(x, y)| {
+                PathElement::new([(x, y), (x + 16, y)], q_colour.stroke_width(2))
+            });
+    }
+    if let Some(c) = claimed.filter(|c| c.is_finite()) {
         chart
             .draw_series(LineSeries::new([(c, 0), (c, ymax)], BLACK.stroke_width(3)))
             .map_err(|e| err(&e))?
