@@ -16,8 +16,65 @@ use super::check::{CheckId, CheckResult, Outcome};
 use super::corner::{Design, ModelKind, Selection, Validation};
 use super::run::{Options, Thresholds};
 use super::scenario::{Claim, ClaimValue, Cohort, Direction, Metric};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::model::select::Selection as NullSelection;
-use crate::null::{self, NullDesign};
+use crate::null::{self, NullDesign, NullError, NullResult, StopRule};
+
+/// The stopping rule of the audit's null checks: batches of 50 and at least 100
+/// replicates, so a claim far beyond the null stops at p = 1/101 (clearly below 0.05 by
+/// 3.29 Monte Carlo SE) and a claim inside it stops as soon as that is clear.
+pub const AUDIT_STOP: StopRule = StopRule {
+    batch: 50,
+    min_reps: 100,
+    h: 20,
+    alpha: 0.05,
+    z: 3.29,
+};
+
+type Cache<T> = Mutex<HashMap<String, Arc<T>>>;
+
+/// Null results of the designs already simulated in this process. A result depends only
+/// on the design, the replicate budget, the seed and the claimed value (every replicate
+/// draws from its own seeded stream), so corners and scenarios that share them share the
+/// simulation; the cached value is exactly what a fresh run returns.
+fn null_cache() -> &'static Cache<Result<NullResult, String>> {
+    static CACHE: OnceLock<Cache<Result<NullResult, String>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn interval_cache() -> &'static Cache<Option<(f64, f64)>> {
+    static CACHE: OnceLock<Cache<Option<(f64, f64)>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Looks `key` up in `cache`, computing it with `f` when absent.
+fn cached<T>(cache: &'static Cache<T>, key: String, f: impl FnOnce() -> T) -> Arc<T> {
+    if let Some(v) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return v;
+    }
+    let v = Arc::new(f());
+    if let Ok(mut m) = cache.lock() {
+        m.entry(key).or_insert_with(|| v.clone());
+    }
+    v
+}
+
+fn simulate(nd: &NullDesign, opts: &Options, claimed: f64) -> Arc<Result<NullResult, String>> {
+    let key = format!("{nd:?}|{}|{}|{:x}", opts.reps, opts.seed, claimed.to_bits());
+    cached(null_cache(), key, || {
+        let r: Result<NullResult, NullError> = null::run_null_with(
+            nd,
+            opts.reps,
+            opts.seed,
+            Some(claimed),
+            &AUDIT_STOP,
+            &mut |_, _| {},
+        );
+        r.map_err(|e| e.to_string())
+    })
+}
 
 /// Replicates of the C-index precision simulation.
 pub const CINDEX_INTERVAL_REPS: usize = 400;
@@ -213,8 +270,8 @@ pub fn check(
         ClaimValue::Pair(..) => f64::NAN,
     };
 
-    let res = match null::run_null(&nd, opts.reps, opts.seed, Some(claimed)) {
-        Ok(r) => r,
+    let res = match simulate(&nd, opts, claimed).as_ref() {
+        Ok(r) => r.clone(),
         Err(e) => {
             let r = CheckResult::new(
                 CheckId::Null,
@@ -284,7 +341,10 @@ pub fn check(
             }
             _ => (nd.n, nd.events),
         };
-        null::cindex_interval_sim(claimed, n, events, CINDEX_INTERVAL_REPS, opts.seed).ok()
+        let key = format!("{:x}|{n}|{events}|{}", claimed.to_bits(), opts.seed);
+        *cached(interval_cache(), key, || {
+            null::cindex_interval_sim(claimed, n, events, CINDEX_INTERVAL_REPS, opts.seed).ok()
+        })
     } else {
         None
     };
