@@ -26,7 +26,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            reps: 1000,
+            reps: 200,
             seed: 20240101,
         }
     }
@@ -250,7 +250,7 @@ fn verdict_with(
 }
 
 /// Largest number of bisection steps for a numeric tipping value.
-const TIPPING_STEPS: usize = 10;
+const TIPPING_STEPS: usize = 6;
 
 /// Where the verdict flips along `key` with the other assumptions at their headline
 /// values: bisection between the range's ends for numbers, each listed value for enums.
