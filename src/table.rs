@@ -172,6 +172,33 @@ impl Interner {
     }
 }
 
+/// A CSV syntax error at `(line, message)` of `path`.
+fn csv_error(path: &Path, (line, message): (usize, String)) -> TableError {
+    TableError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
+/// A reader over `text` positioned after its header row, and the header.
+///
+/// # Errors
+/// [`TableError::Empty`] when there is no header; [`TableError::Csv`] when it is malformed.
+fn open_csv<'a>(text: &'a str, path: &Path) -> Result<(CsvReader<'a>, Vec<String>), TableError> {
+    let mut reader = CsvReader::new(text);
+    let mut header = Vec::new();
+    match reader.next_record(&mut header) {
+        None => Err(TableError::Empty {
+            path: path.to_path_buf(),
+        }),
+        Some(r) => {
+            r.map_err(|e| csv_error(path, e))?;
+            Ok((reader, header))
+        }
+    }
+}
+
 /// A minimal RFC 4180 CSV record reader: comma separated, `"`-quoted fields with `""`
 /// escapes, quoted line breaks, LF or CRLF line ends. Fields are kept as text.
 struct CsvReader<'a> {
@@ -322,23 +349,8 @@ pub fn read_long(path: &Path) -> Result<LongTable, TableError> {
 /// wrong number of fields; [`TableError::BadValue`] naming file, line and column for an
 /// empty, NaN, infinite or non-numeric value or an empty ID; [`TableError::Empty`].
 pub fn parse_long(text: &str, path: &Path) -> Result<LongTable, TableError> {
-    let csv_err = |(line, message): (usize, String)| TableError::Csv {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let mut reader = CsvReader::new(text);
-    let mut header = Vec::new();
-    match reader.next_record(&mut header) {
-        None => {
-            return Err(TableError::Empty {
-                path: path.to_path_buf(),
-            })
-        }
-        Some(r) => {
-            r.map_err(csv_err)?;
-        }
-    }
+    let csv_err = |e| csv_error(path, e);
+    let (mut reader, header) = open_csv(text, path)?;
     let pos = header_positions(&header, &LONG_COLUMNS, path)?;
 
     let mut t = LongTable {
@@ -473,23 +485,8 @@ pub fn read_wide_as_long(path: &Path, spec: &WideImport) -> Result<LongTable, Ta
 /// non-numeric column must be listed in `ignore`); [`TableError::Csv`];
 /// [`TableError::Empty`].
 pub fn wide_to_long(text: &str, path: &Path, spec: &WideImport) -> Result<LongTable, TableError> {
-    let csv_err = |(line, message): (usize, String)| TableError::Csv {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let mut reader = CsvReader::new(text);
-    let mut header = Vec::new();
-    match reader.next_record(&mut header) {
-        None => {
-            return Err(TableError::Empty {
-                path: path.to_path_buf(),
-            })
-        }
-        Some(r) => {
-            r.map_err(csv_err)?;
-        }
-    }
+    let csv_err = |e| csv_error(path, e);
+    let (mut reader, header) = open_csv(text, path)?;
     let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     let mut id_cols: Vec<&str> = vec![spec.case_col.as_str(), spec.rater_col.as_str()];
     if let Some(r) = &spec.replicate_col {

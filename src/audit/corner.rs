@@ -111,7 +111,7 @@ pub fn corners(s: &Scenario) -> Corners {
         .design
         .iter()
         .filter_map(|(k, spec)| {
-            let ext = extremes(k, spec);
+            let ext = extremes(spec);
             (!ext.is_empty()).then_some((k, ext))
         })
         .collect();
@@ -185,7 +185,7 @@ fn middle(key: &str, spec: &Spec) -> Value {
     }
 }
 
-fn extremes(_key: &str, spec: &Spec) -> Vec<Value> {
+fn extremes(spec: &Spec) -> Vec<Value> {
     match spec {
         Spec::Fixed(_) => Vec::new(),
         Spec::Range(lo, hi) => vec![Value::Num(*lo), Value::Num(*hi)],

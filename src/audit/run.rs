@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::check::{CheckId, CheckResult, Outcome};
+use super::check::CheckResult;
 use super::corner::{self, Corner, Corners, Design};
 use super::scenario::{Scenario, ScenarioError, Spec, Value};
 use super::verdict::{corner_verdict, headline_verdict, Verdict};
@@ -165,7 +165,7 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
     let mut tipping = Vec::new();
     if verdict != head.verdict || verdicts.iter().any(|&v| v != head.verdict) {
         for key in &assumed {
-            if let Some(t) = tipping_point(s, &headline, key, &assumed, &thresholds, opts)? {
+            if let Some(t) = tipping_point(s, &headline, key, &thresholds, opts)? {
                 depends_on.push(key.to_string());
                 tipping.push(t);
             }
@@ -258,7 +258,6 @@ fn tipping_point(
     s: &Scenario,
     headline: &Corner,
     key: &str,
-    _assumed: &[&str],
     t: &Thresholds,
     opts: &Options,
 ) -> Result<Option<Tipping>, ScenarioError> {
@@ -355,13 +354,4 @@ pub fn scenario_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
-}
-
-/// The outcome of a check, or "not assessable" when absent.
-pub fn outcome_of(c: &CornerAudit, id: CheckId) -> Outcome {
-    c.checks
-        .iter()
-        .find(|r| r.id == id)
-        .map(|r| r.outcome)
-        .unwrap_or(Outcome::NotAssessable)
 }
