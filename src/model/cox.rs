@@ -10,7 +10,7 @@
 
 use ndarray::{Array1, ArrayView2};
 
-use crate::model::logistic::{cholesky_solve, FitInfo, NewtonOptions};
+use crate::model::logistic::{damped_newton, max_abs, FitInfo, NewtonOptions, NewtonRun, State};
 
 /// How tied event times enter the partial likelihood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,35 +120,16 @@ pub fn fit(
         inv_c,
     };
 
-    let mut beta = vec![0.0; p];
-    let mut state = data.evaluate(&beta, true);
     let tol = opts.tol * (n as f64).max(1.0);
-    let mut iterations = 0;
-    let mut converged = max_abs(&state.grad) < tol;
-    while !converged && iterations < opts.max_iter {
-        iterations += 1;
-
-        let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
-        let d = cholesky_solve(&state.hess, p, &neg_g).ok_or(CoxError::Singular {
-            iteration: iterations,
-        })?;
-
-        let mut step = 1.0;
-        let mut accepted = None;
-        for _ in 0..40 {
-            let trial: Vec<f64> = beta.iter().zip(&d).map(|(b, di)| b + step * di).collect();
-            let obj = data.evaluate(&trial, false).objective;
-            if obj <= state.objective + 1e-12 * state.objective.abs().max(1.0) {
-                accepted = Some(trial);
-                break;
-            }
-            step *= 0.5;
-        }
-        let Some(next) = accepted else { break };
-        beta = next;
-        state = data.evaluate(&beta, true);
-        converged = max_abs(&state.grad) < tol;
-    }
+    let NewtonRun {
+        beta,
+        state,
+        iterations,
+        converged,
+    } = damped_newton(vec![0.0; p], tol, opts.max_iter, |beta, h| {
+        data.evaluate(beta, h)
+    })
+    .map_err(|iteration| CoxError::Singular { iteration })?;
 
     Ok(CoxFit {
         coef: Array1::from(beta),
@@ -197,12 +178,6 @@ struct Data<'a> {
     order: &'a [usize],
     ties: Ties,
     inv_c: f64,
-}
-
-struct State {
-    objective: f64,
-    grad: Vec<f64>,
-    hess: Vec<f64>,
 }
 
 impl Data<'_> {
@@ -318,10 +293,6 @@ impl Data<'_> {
             hess: h,
         }
     }
-}
-
-fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
 #[cfg(test)]

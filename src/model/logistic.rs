@@ -140,35 +140,24 @@ pub fn fit(
     beta[0] = (prev / (1.0 - prev)).ln();
 
     let tol = opts.tol * (n as f64).max(1.0);
-    let mut state = evaluate(x, y, &beta, inv_c, true);
-    let mut iterations = 0;
-    let mut converged = max_abs(&state.grad) < tol;
-    while !converged && iterations < opts.max_iter {
-        iterations += 1;
-
-        // Newton direction: H d = -g.
-        let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
-        let d = cholesky_solve(&state.hess, dim, &neg_g).ok_or(LogisticError::Singular {
-            iteration: iterations,
-        })?;
-
-        // Step halving until the objective does not increase.
-        let mut step = 1.0;
-        let mut accepted = None;
-        for _ in 0..40 {
-            let trial: Vec<f64> = beta.iter().zip(&d).map(|(b, di)| b + step * di).collect();
-            let obj = objective(x, y, &trial, inv_c);
-            if obj <= state.objective + 1e-12 * state.objective.abs().max(1.0) {
-                accepted = Some(trial);
-                break;
+    let run = damped_newton(beta, tol, opts.max_iter, |b, h| {
+        if h {
+            evaluate(x, y, b, inv_c, true)
+        } else {
+            State {
+                objective: objective(x, y, b, inv_c),
+                grad: Vec::new(),
+                hess: Vec::new(),
             }
-            step *= 0.5;
         }
-        let Some(next) = accepted else { break };
-        beta = next;
-        state = evaluate(x, y, &beta, inv_c, true);
-        converged = max_abs(&state.grad) < tol;
-    }
+    })
+    .map_err(|iteration| LogisticError::Singular { iteration })?;
+    let NewtonRun {
+        beta,
+        state,
+        iterations,
+        converged,
+    } = run;
 
     Ok(LogisticFit {
         intercept: beta[0],
@@ -183,11 +172,72 @@ pub fn fit(
 }
 
 /// Objective, gradient and (optionally) Hessian at one point.
-struct State {
-    objective: f64,
-    grad: Vec<f64>,
-    /// Row-major `(p+1) x (p+1)`.
-    hess: Vec<f64>,
+/// Objective, gradient and Hessian (row-major `dim x dim`) at one point of a Newton fit.
+pub(crate) struct State {
+    pub(crate) objective: f64,
+    pub(crate) grad: Vec<f64>,
+    /// Row-major `dim x dim`; empty when only the objective was asked for.
+    pub(crate) hess: Vec<f64>,
+}
+
+/// The end of a damped Newton run.
+pub(crate) struct NewtonRun {
+    pub(crate) beta: Vec<f64>,
+    pub(crate) state: State,
+    pub(crate) iterations: usize,
+    pub(crate) converged: bool,
+}
+
+/// Minimises a smooth convex objective by Newton's method with step halving, shared by
+/// the logistic and Cox fits.
+///
+/// `eval(beta, true)` returns objective, gradient and Hessian; `eval(beta, false)` needs
+/// only the objective. Each step solves `H d = -g` (Cholesky) and halves the step (at most
+/// 40 times) until the objective does not increase; the run stops when the largest
+/// gradient component is below `tol`, after `max_iter` steps, or when no halving helps.
+///
+/// # Errors
+/// The iteration at which the Hessian was not numerically positive definite.
+pub(crate) fn damped_newton(
+    mut beta: Vec<f64>,
+    tol: f64,
+    max_iter: usize,
+    mut eval: impl FnMut(&[f64], bool) -> State,
+) -> Result<NewtonRun, usize> {
+    let dim = beta.len();
+    let mut state = eval(&beta, true);
+    let mut iterations = 0;
+    let mut converged = max_abs(&state.grad) < tol;
+    while !converged && iterations < max_iter {
+        iterations += 1;
+
+        // Newton direction: H d = -g.
+        let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
+        let d = cholesky_solve(&state.hess, dim, &neg_g).ok_or(iterations)?;
+
+        // Step halving until the objective does not increase.
+        let mut step = 1.0;
+        let mut accepted = None;
+        for _ in 0..40 {
+            let trial: Vec<f64> = beta.iter().zip(&d).map(|(b, di)| b + step * di).collect();
+            let obj = eval(&trial, false).objective;
+            if obj <= state.objective + 1e-12 * state.objective.abs().max(1.0) {
+                accepted = Some(trial);
+                break;
+            }
+            step *= 0.5;
+        }
+        let Some(next) = accepted else { break };
+        beta = next;
+        state = eval(&beta, true);
+        converged = max_abs(&state.grad) < tol;
+    }
+    Ok(NewtonRun {
+        beta,
+        state,
+        iterations,
+        converged,
+    })
 }
 
 fn validate(x: ArrayView2<f64>, y: &[bool], c: f64) -> Result<(), LogisticError> {
@@ -291,7 +341,7 @@ fn evaluate(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64, hess: bool
     }
 }
 
-fn max_abs(v: &[f64]) -> f64 {
+pub(crate) fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
