@@ -8,9 +8,11 @@
 
 pub mod audit;
 pub mod cli;
+pub mod features;
 pub mod image;
 pub mod model;
 pub mod null;
+pub mod preprocess;
 pub mod report;
 pub mod samplesize;
 pub mod stats;
