@@ -2,8 +2,8 @@
 //! interpolation to a new grid, intensity rounding, mask interpolation with a
 //! partial-volume threshold, re-segmentation, discretisation.
 //!
-//! The features consume a [`Prepared`] region of interest: the (possibly resampled) intensities with the two masks
-//! IBSI distinguishes, and a [`Discretised`] grid for the families that need grey levels.
+//! The features consume a [`Prepared`] region of interest: the (possibly resampled)
+//! intensities with the two masks IBSI distinguishes, and a [`Discretised`] grid for the families that need grey levels.
 
 pub mod discretise;
 
