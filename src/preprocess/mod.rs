@@ -3,7 +3,8 @@
 //! partial-volume threshold, re-segmentation, discretisation.
 //!
 //! The features consume a [`Prepared`] region of interest: the (possibly resampled)
-//! intensities with the two masks IBSI distinguishes, and a [`Discretised`] grid for the families that need grey levels.
+//! intensities with the two masks IBSI distinguishes, and a [`Discretised`] grid for the
+//! families that need grey levels.
 
 pub mod discretise;
 
