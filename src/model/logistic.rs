@@ -15,7 +15,10 @@
 // TODO(model): a dual (n x n) Newton step for p >> n fits (selection "none" on many
 // candidates); today such a fit is correct but O(p^3) per iteration.
 
+use faer::{Mat, MatRef};
 use ndarray::{Array1, ArrayView1, ArrayView2};
+
+use crate::model::linalg::{cholesky_solve, weighted_gram, RowSpace};
 
 /// Settings of the Newton solver.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,16 +136,21 @@ pub fn fit(
     let inv_c = if c.is_infinite() { 0.0 } else { 1.0 / c };
     let dim = p + 1;
 
+    // A ridge fit of a wide design is the same fit on its n-column row-space basis.
+    let reduced = (inv_c > 0.0 && p > n).then(|| RowSpace::new(x));
+    let x = reduced.as_ref().map_or(x, |r| r.z.view());
+    let zf = Mat::from_fn(n, x.ncols() + 1, |i, j| if j == 0 { 1.0 } else { x[[i, j - 1]] });
+
     // Start at the prevalence logit (clamped), all slopes zero.
     let n1 = y.iter().filter(|&&v| v).count() as f64;
     let prev = (n1 / n as f64).clamp(1e-3, 1.0 - 1e-3);
-    let mut beta = vec![0.0; dim];
+    let mut beta = vec![0.0; x.ncols() + 1];
     beta[0] = (prev / (1.0 - prev)).ln();
 
     let tol = opts.tol * (n as f64).max(1.0);
     let run = damped_newton(beta, tol, opts.max_iter, |b, h| {
         if h {
-            evaluate(x, y, b, inv_c, true)
+            evaluate(x, zf.as_ref(), y, b, inv_c)
         } else {
             State {
                 objective: objective(x, y, b, inv_c),
@@ -158,10 +166,15 @@ pub fn fit(
         iterations,
         converged,
     } = run;
+    let coef = match &reduced {
+        Some(r) => r.expand(&beta[1..]),
+        None => beta[1..].to_vec(),
+    };
+    debug_assert_eq!(coef.len(), dim - 1);
 
     Ok(LogisticFit {
         intercept: beta[0],
-        coef: Array1::from(beta[1..].to_vec()),
+        coef: Array1::from(coef),
         info: FitInfo {
             iterations,
             converged,
@@ -290,49 +303,31 @@ fn objective(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64) -> f64 {
     f + 0.5 * inv_c * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
-fn evaluate(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64, hess: bool) -> State {
+/// Objective, gradient and Hessian; `zf` is `[1, x]`, whose weighted Gram matrix
+/// `Z' W Z` is the information.
+fn evaluate(x: ArrayView2<f64>, zf: MatRef<'_, f64>, y: &[bool], beta: &[f64], inv_c: f64) -> State {
     let dim = beta.len();
     let mut grad = vec![0.0; dim];
-    let mut h = vec![0.0; if hess { dim * dim } else { 0 }];
     let mut f = 0.0;
-    let mut z = vec![0.0; dim];
-    z[0] = 1.0;
+    let mut w = vec![0.0; x.nrows()];
     for (i, row) in x.rows().into_iter().enumerate() {
-        for (zj, xj) in z[1..].iter_mut().zip(row.iter()) {
-            *zj = *xj;
-        }
-        let eta: f64 = z.iter().zip(beta).map(|(a, b)| a * b).sum();
+        let eta = beta[0] + row.iter().zip(&beta[1..]).map(|(a, b)| a * b).sum::<f64>();
         let yi = if y[i] { 1.0 } else { 0.0 };
         f += log1p_exp(eta) - yi * eta;
         let mu = sigmoid(eta);
         let r = mu - yi;
-        for (g, zj) in grad.iter_mut().zip(&z) {
-            *g += r * zj;
+        grad[0] += r;
+        for (g, xj) in grad[1..].iter_mut().zip(row.iter()) {
+            *g += r * xj;
         }
-        if hess {
-            let w = mu * (1.0 - mu);
-            for a in 0..dim {
-                let wa = w * z[a];
-                for b in 0..=a {
-                    h[a * dim + b] += wa * z[b];
-                }
-            }
-        }
+        w[i] = mu * (1.0 - mu);
     }
+    let mut h = weighted_gram(zf, &w, None);
 
     for j in 1..dim {
         grad[j] += inv_c * beta[j];
         f += 0.5 * inv_c * beta[j] * beta[j];
-        if hess {
-            h[j * dim + j] += inv_c;
-        }
-    }
-    if hess {
-        for a in 0..dim {
-            for b in 0..a {
-                h[b * dim + a] = h[a * dim + b];
-            }
-        }
+        h[j * dim + j] += inv_c;
     }
     State {
         objective: f,
@@ -343,52 +338,6 @@ fn evaluate(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64, hess: bool
 
 pub(crate) fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
-}
-
-/// Solves `A x = b` for a symmetric positive definite `A` (row-major, `dim x dim`) by
-/// Cholesky factorisation `A = L L'`; `None` when `A` is not numerically positive definite.
-///
-/// # Reference
-/// Golub & Van Loan, *Matrix Computations* (4th ed., 2013), Algorithm 4.2.1.
-pub(crate) fn cholesky_solve(a: &[f64], dim: usize, b: &[f64]) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; dim * dim];
-    let scale = (0..dim)
-        .fold(0.0f64, |m, i| m.max(a[i * dim + i].abs()))
-        .max(f64::MIN_POSITIVE);
-    for j in 0..dim {
-        let mut d = a[j * dim + j];
-        for k in 0..j {
-            d -= l[j * dim + k] * l[j * dim + k];
-        }
-        if !(d > 1e-13 * scale) {
-            return None;
-        }
-        let d = d.sqrt();
-        l[j * dim + j] = d;
-        for i in (j + 1)..dim {
-            let mut s = a[i * dim + j];
-            for k in 0..j {
-                s -= l[i * dim + k] * l[j * dim + k];
-            }
-            l[i * dim + j] = s / d;
-        }
-    }
-
-    // Forward then back substitution.
-    let mut z = b.to_vec();
-    for i in 0..dim {
-        for k in 0..i {
-            z[i] -= l[i * dim + k] * z[k];
-        }
-        z[i] /= l[i * dim + i];
-    }
-    for i in (0..dim).rev() {
-        for k in (i + 1)..dim {
-            z[i] -= l[k * dim + i] * z[k];
-        }
-        z[i] /= l[i * dim + i];
-    }
-    Some(z)
 }
 
 #[cfg(test)]
@@ -562,10 +511,20 @@ mod tests {
     }
 
     #[test]
-    fn cholesky_solves_small_system() {
-        // [[4,2],[2,3]] x = [2,1] -> x = [0.5, 0]
-        let x = cholesky_solve(&[4.0, 2.0, 2.0, 3.0], 2, &[2.0, 1.0]).unwrap();
-        assert!((x[0] - 0.5).abs() < 1e-15 && x[1].abs() < 1e-15);
-        assert!(cholesky_solve(&[1.0, 1.0, 1.0, 1.0], 2, &[1.0, 1.0]).is_none());
+    fn wide_design_fit_matches_reference_irls_in_full_space() {
+        // 20 rows, 30 columns: the fit runs on the 20-column row-space basis; the
+        // reference IRLS below works on all 30 columns.
+        let (x, y, _) = wdbc();
+        let (xs, ys) = (x.slice(ndarray::s![0..20, ..]).to_owned(), y[0..20].to_vec());
+        assert!(ys.iter().any(|&v| v) && ys.iter().any(|&v| !v));
+        let fit = fit(xs.view(), &ys, 0.5, NewtonOptions::default()).unwrap();
+        assert!(fit.info.converged);
+        let g = kkt_gradient(xs.view(), &ys, &fit, 0.5);
+        assert!(max_abs(&g) < 1e-7, "full-space gradient {}", max_abs(&g));
+        let r = reference_irls(xs.view(), &ys, 2.0);
+        assert!((fit.intercept - r[0]).abs() < 1e-7);
+        for (j, b) in fit.coef.iter().enumerate() {
+            assert!((b - r[j + 1]).abs() < 1e-7, "coef {j}: {b} vs {}", r[j + 1]);
+        }
     }
 }
