@@ -502,8 +502,32 @@ pub(crate) fn replicate(design: &NullDesign, rng: &mut Stream) -> Result<RepValu
     replicate_full(design, rng)
 }
 
-/// One replicate running the whole pipeline on random features.
+/// One replicate running the whole pipeline on random features: the best of the
+/// compared models.
 fn replicate_full(design: &NullDesign, rng: &mut Stream) -> Result<RepValue, NullError> {
+    Ok(best_of(&replicate_models(design, rng)?))
+}
+
+/// The best value of a replicate's compared models, and their undefined parts.
+pub(crate) fn best_of(models: &[RepValue]) -> RepValue {
+    RepValue {
+        value: models
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, v| m.max(v.value)),
+        undefined: models.iter().map(|v| v.undefined).sum(),
+    }
+}
+
+/// The value of each of the `models_compared` pipelines of one replicate, in drawing
+/// order.
+///
+/// The patients are drawn first, then each model's features and folds in turn, so the
+/// first `m` entries for `models_compared = M >= m` are exactly the entries for
+/// `models_compared = m`: a run for fewer models can reuse a longer one.
+pub(crate) fn replicate_models(
+    design: &NullDesign,
+    rng: &mut Stream,
+) -> Result<Vec<RepValue>, NullError> {
     let pipe = Pipeline::from_design(design);
 
     // The patients (shared by the compared models), then each model's features.
@@ -521,8 +545,7 @@ fn replicate_full(design: &NullDesign, rng: &mut Stream) -> Result<RepValue, Nul
         _ => None,
     };
 
-    let mut best = f64::NEG_INFINITY;
-    let mut undefined = 0;
+    let mut models = Vec::with_capacity(design.models_compared);
     for _ in 0..design.models_compared {
         let x = draw_features(rng, design.n, design.candidates, design.feature_correlation);
         let (x, outcome) = match (&outcome, design.preprocessing_before_split) {
@@ -532,14 +555,9 @@ fn replicate_full(design: &NullDesign, rng: &mut Stream) -> Result<RepValue, Nul
             }
             _ => (x, outcome.clone()),
         };
-        let r = evaluate(design, &pipe, rng, x.view(), &outcome, val_outcome.as_ref())?;
-        undefined += r.undefined;
-        best = best.max(r.value);
+        models.push(evaluate(design, &pipe, rng, x.view(), &outcome, val_outcome.as_ref())?);
     }
-    Ok(RepValue {
-        value: best,
-        undefined,
-    })
+    Ok(models)
 }
 
 /// True when the scores of the held-out rows are independent of their outcome: a split or
