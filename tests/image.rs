@@ -1221,6 +1221,135 @@ mod dicom_fixture {
         }
     }
 
+    /// SEG frame size: 3 rows x 5 columns = 15 bits, so frames after the first start in
+    /// the middle of a byte.
+    pub const SEG_ROWS: usize = 3;
+    pub const SEG_COLS: usize = 5;
+
+    /// Frame content of the SEG fixture.
+    pub fn seg_bit(f: usize, r: usize, c: usize) -> bool {
+        (r * SEG_COLS + c + f) % 3 == 0
+    }
+
+    /// Frames of the SEG fixture: (segment number, slice k, column offset i0, row offset j0).
+    pub const SEG_FRAMES: [(u16, usize, usize, usize); 3] =
+        [(2, 0, 0, 0), (1, 1, 1, 1), (1, 2, 0, 2)];
+
+    /// A BINARY SEG with segments 1 "Tumour" and 2 "Liver", frames cropped to 3x5 and
+    /// placed at offsets on the CT grid; `shift` moves every frame along x (mm).
+    pub fn write_seg(path: &Path, shift: f64) {
+        let mut bits = Vec::new();
+        for f in 0..SEG_FRAMES.len() {
+            for r in 0..SEG_ROWS {
+                for c in 0..SEG_COLS {
+                    bits.push(seg_bit(f, r, c));
+                }
+            }
+        }
+        let mut bytes = vec![0u8; bits.len().div_ceil(8)];
+        for (idx, &b) in bits.iter().enumerate() {
+            if b {
+                bytes[idx / 8] |= 1 << (idx % 8);
+            }
+        }
+        if bytes.len() % 2 == 1 {
+            bytes.push(0);
+        }
+        let seq = |tag: (u16, u16), items: Vec<InMemDicomObject>| {
+            DataElement::new(Tag(tag.0, tag.1), VR::SQ, DataSetSequence::from(items))
+        };
+        let segment = |n: u16, label: &str| {
+            InMemDicomObject::from_element_iter([
+                el(0x0062, 0x0004, VR::US, PrimitiveValue::from(n)),
+                el(0x0062, 0x0005, VR::LO, s(label)),
+            ])
+        };
+        let frames: Vec<InMemDicomObject> = SEG_FRAMES
+            .iter()
+            .map(|&(n, k, i0, j0)| {
+                let pos = [
+                    ORIGIN[0] + i0 as f64 * SP_COL + shift,
+                    ORIGIN[1] + j0 as f64 * SP_ROW,
+                    ORIGIN[2] + DZ * k as f64,
+                ];
+                InMemDicomObject::from_element_iter([
+                    seq(
+                        (0x0020, 0x9113),
+                        vec![InMemDicomObject::from_element_iter([el(
+                            0x0020,
+                            0x0032,
+                            VR::DS,
+                            ds(&pos),
+                        )])],
+                    ),
+                    seq(
+                        (0x0062, 0x000A),
+                        vec![InMemDicomObject::from_element_iter([el(
+                            0x0062,
+                            0x000B,
+                            VR::US,
+                            PrimitiveValue::from(n),
+                        )])],
+                    ),
+                ])
+            })
+            .collect();
+        let shared = InMemDicomObject::from_element_iter([
+            seq(
+                (0x0020, 0x9116),
+                vec![InMemDicomObject::from_element_iter([el(
+                    0x0020,
+                    0x0037,
+                    VR::DS,
+                    ds(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
+                )])],
+            ),
+            seq(
+                (0x0028, 0x9110),
+                vec![InMemDicomObject::from_element_iter([el(
+                    0x0028,
+                    0x0030,
+                    VR::DS,
+                    ds(&[SP_ROW, SP_COL]),
+                )])],
+            ),
+        ]);
+        let obj = InMemDicomObject::from_element_iter([
+            el(0x0008, 0x0016, VR::UI, s("1.2.840.10008.5.1.4.1.1.66.4")),
+            el(0x0008, 0x0018, VR::UI, s("2.25.4000")),
+            el(0x0008, 0x0060, VR::CS, s("SEG")),
+            el(0x0020, 0x000E, VR::UI, s("2.25.4001")),
+            el(0x0028, 0x0008, VR::IS, s(&SEG_FRAMES.len().to_string())),
+            el(
+                0x0028,
+                0x0010,
+                VR::US,
+                PrimitiveValue::from(SEG_ROWS as u16),
+            ),
+            el(
+                0x0028,
+                0x0011,
+                VR::US,
+                PrimitiveValue::from(SEG_COLS as u16),
+            ),
+            el(0x0028, 0x0100, VR::US, PrimitiveValue::from(1u16)),
+            el(0x0062, 0x0001, VR::CS, s("BINARY")),
+            seq(
+                (0x0062, 0x0002),
+                vec![segment(1, "Tumour"), segment(2, "Liver")],
+            ),
+            seq((0x5200, 0x9229), vec![shared]),
+            seq((0x5200, 0x9230), frames),
+            el(
+                0x7FE0,
+                0x0010,
+                VR::OB,
+                PrimitiveValue::U8(bytes.into_iter().collect()),
+            ),
+        ]);
+        save(obj, path);
+    }
+
     /// A closed planar contour through index-space corners on slice k (mm, LPS).
     fn contour(corners: &[(f64, f64)], k: usize) -> InMemDicomObject {
         let mut pts = Vec::new();
@@ -1349,4 +1478,62 @@ fn dicom_missing_slice_is_refused() {
     std::fs::remove_file(dir.path().join("slice02.dcm")).unwrap();
     let e = read_volume(dir.path()).unwrap_err();
     assert!(e.to_string().contains("uneven slice spacing"), "{e}");
+}
+
+#[test]
+fn dicom_seg_frames_placed_on_the_grid() {
+    use dicom_fixture::*;
+    let dir = tempfile::tempdir().unwrap();
+    let ct = dir.path().join("ct");
+    std::fs::create_dir(&ct).unwrap();
+    write_ct(&ct);
+    let seg = dir.path().join("seg.dcm");
+    write_seg(&seg, 0.0);
+    let v = read_volume(&ct).unwrap();
+
+    // Expected by construction: the "Tumour" frames at their offsets, bit by bit (the
+    // second and third frames start in the middle of a byte).
+    let mut want = ndarray::Array3::<i64>::zeros((NZ, NY, NX));
+    for (f, &(n, k, i0, j0)) in SEG_FRAMES.iter().enumerate() {
+        for r in 0..SEG_ROWS {
+            for c in 0..SEG_COLS {
+                if n == 1 && seg_bit(f, r, c) {
+                    want[[k, j0 + r, i0 + c]] = 1;
+                }
+            }
+        }
+    }
+    let (m, info) = image::read_mask_for(&seg, &v, Some("tumour")).unwrap();
+    assert_eq!(info.format, image::Format::Dicom);
+    assert!(want.iter().any(|&l| l == 1));
+    assert_eq!(m.labels, want);
+    assert_eq!(m.geometry, v.geometry);
+
+    // Several segments and no name: an error listing them; an unknown name likewise.
+    let e = image::read_mask_for(&seg, &v, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("2 segments") && e.contains("Liver"), "{e}");
+    let e = image::read_mask_for(&seg, &v, Some("Spleen"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no segment labelled") && e.contains("Tumour"),
+        "{e}"
+    );
+
+    // Frames half a voxel off the grid are refused, naming the frame.
+    let off = dir.path().join("off.dcm");
+    write_seg(&off, 0.5 * SP_COL);
+    let e = image::read_mask_for(&off, &v, Some("Tumour"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("frame 1") && e.contains("not on the image grid"),
+        "{e}"
+    );
+
+    // A SEG in the image folder is not an image slice.
+    write_seg(&ct.join("seg.dcm"), 0.0);
+    assert_eq!(read_volume(&ct).unwrap().data.dim(), (NZ, NY, NX));
 }

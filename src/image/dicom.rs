@@ -23,8 +23,8 @@
 //!   exclusive or, so a contour inside another is a hole.
 //!
 //! # Limitations
-//! Multi-frame (enhanced) images, DICOM-SEG and colour images are refused with
-//! [`ImageError::Unsupported`]. // TODO(image): DICOM-SEG reading is not implemented.
+//! Multi-frame (enhanced) images and colour images are refused with
+//! [`ImageError::Unsupported`]. DICOM-SEG masks are read by [`super::seg`].
 
 use std::path::{Path, PathBuf};
 
@@ -74,28 +74,28 @@ pub struct Series {
     pub warnings: Vec<String>,
 }
 
-fn dicom_err(path: &Path, reason: impl Into<String>) -> ImageError {
+pub(super) fn dicom_err(path: &Path, reason: impl Into<String>) -> ImageError {
     ImageError::Dicom {
         path: path.to_path_buf(),
         reason: reason.into(),
     }
 }
 
-fn get_str(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+pub(super) fn get_str(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     obj.get(tag)
         .and_then(|e| e.to_str().ok())
         .map(|s| s.trim_matches(['\0', ' ']).to_string())
 }
 
-fn get_floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
+pub(super) fn get_floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
     obj.get(tag).and_then(|e| e.to_multi_float64().ok())
 }
 
-fn get_int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
+pub(super) fn get_int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     obj.get(tag).and_then(|e| e.to_int::<i64>().ok())
 }
 
-fn need_floats(
+pub(super) fn need_floats(
     path: &Path,
     obj: &InMemDicomObject,
     tag: Tag,
@@ -137,7 +137,7 @@ struct Slice {
 }
 
 /// True when the file starts like a DICOM Part 10 file (preamble + "DICM").
-fn looks_like_dicom(path: &Path) -> bool {
+pub(super) fn looks_like_dicom(path: &Path) -> bool {
     use std::io::Read;
     let mut b = [0u8; 132];
     std::fs::File::open(path)

@@ -12,6 +12,7 @@ pub mod dicom;
 pub mod nifti;
 pub mod nrrd;
 pub mod raw;
+pub mod seg;
 pub mod validate;
 pub mod volume;
 pub mod write;
@@ -343,10 +344,12 @@ pub fn read_mask(path: &Path) -> Result<Mask, ImageError> {
 }
 
 /// Reads a mask for `image`: an RTSTRUCT file is rasterised onto the image grid (ROI
-/// `roi_name`, or the only ROI; label 1), anything else is read by [`read_mask_with_info`].
+/// `roi_name`, or the only ROI; label 1), a DICOM-SEG file is placed on it (segment
+/// labelled `roi_name`, or the only segment; label 1), anything else is read by
+/// [`read_mask_with_info`].
 ///
 /// # Errors
-/// As [`read_mask_with_info`] and [`dicom::rasterise_rtstruct`].
+/// As [`read_mask_with_info`], [`dicom::rasterise_rtstruct`] and [`seg::rasterise_seg`].
 pub fn read_mask_for(
     path: &Path,
     image: &Volume,
@@ -360,6 +363,21 @@ pub fn read_mask_for(
             scaled: false,
             transform: "rtstruct contours on the image grid",
             warnings: Vec::new(),
+        };
+        return Ok((mask, info));
+    }
+    if seg::is_seg(path) {
+        let (mask, warnings) =
+            seg::rasterise_seg(path, &image.geometry, image.data.dim(), roi_name)?;
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+        let info = ReadInfo {
+            format: Format::Dicom,
+            dtype: DataType::U8,
+            scaled: false,
+            transform: "DICOM-SEG frames on the image grid",
+            warnings,
         };
         return Ok((mask, info));
     }

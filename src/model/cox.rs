@@ -454,7 +454,15 @@ mod tests {
         let ts: Vec<f64> = rows.iter().map(|&i| t[i]).collect();
         let es: Vec<bool> = rows.iter().map(|&i| e[i]).collect();
         let c = 0.1;
-        let f = fit(xs.view(), &ts, &es, Ties::Efron, c, NewtonOptions::default()).unwrap();
+        let f = fit(
+            xs.view(),
+            &ts,
+            &es,
+            Ties::Efron,
+            c,
+            NewtonOptions::default(),
+        )
+        .unwrap();
         assert!(f.info.converged);
 
         let mut order: Vec<usize> = (0..6).collect();
@@ -494,10 +502,16 @@ mod tests {
             let (mut up, mut down) = (beta, beta);
             up[j] += step;
             down[j] -= step;
-            let (gu, gd) = (data.evaluate(&up, false).grad, data.evaluate(&down, false).grad);
+            let (gu, gd) = (
+                data.evaluate(&up, false).grad,
+                data.evaluate(&down, false).grad,
+            );
             for i in 0..7 {
                 let fd = (gu[i] - gd[i]) / (2.0 * step);
-                assert!((fd - h[i * 7 + j]).abs() < 1e-5 * (1.0 + fd.abs()), "H[{i},{j}]");
+                assert!(
+                    (fd - h[i * 7 + j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "H[{i},{j}]"
+                );
             }
         }
     }

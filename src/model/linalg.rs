@@ -19,7 +19,14 @@ pub fn weighted_gram(x: MatRef<'_, f64>, c: &[f64], a: Option<MatRef<'_, f64>>) 
     assert_eq!(c.len(), n, "one weight per row");
     let xs = Mat::from_fn(n, p, |i, j| c[i].max(0.0).sqrt() * x[(i, j)]);
     let mut h = Mat::<f64>::zeros(p, p);
-    matmul(h.as_mut(), Accum::Replace, xs.transpose(), xs.as_ref(), 1.0, Par::Seq);
+    matmul(
+        h.as_mut(),
+        Accum::Replace,
+        xs.transpose(),
+        xs.as_ref(),
+        1.0,
+        Par::Seq,
+    );
     if let Some(a) = a {
         assert_eq!(a.ncols(), p, "A has the columns of X");
         matmul(h.as_mut(), Accum::Add, a.transpose(), a, -1.0, Par::Seq);
@@ -114,7 +121,11 @@ mod tests {
         let x = array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]];
         let c = [2.0, 1.0, 4.0];
         let a = array![[1.0, 1.0]];
-        let h = weighted_gram(to_faer(x.view()).as_ref(), &c, Some(to_faer(a.view()).as_ref()));
+        let h = weighted_gram(
+            to_faer(x.view()).as_ref(),
+            &c,
+            Some(to_faer(a.view()).as_ref()),
+        );
         // By hand: sum_i c_i x_i x_i' - a a'.
         let want = [
             2.0 + 9.0 + 1.0 - 1.0,

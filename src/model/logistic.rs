@@ -139,7 +139,11 @@ pub fn fit(
     // A ridge fit of a wide design is the same fit on its n-column row-space basis.
     let reduced = (inv_c > 0.0 && p > n).then(|| RowSpace::new(x));
     let x = reduced.as_ref().map_or(x, |r| r.z.view());
-    let zf = Mat::from_fn(n, x.ncols() + 1, |i, j| if j == 0 { 1.0 } else { x[[i, j - 1]] });
+    let zf = Mat::from_fn(
+        n,
+        x.ncols() + 1,
+        |i, j| if j == 0 { 1.0 } else { x[[i, j - 1]] },
+    );
 
     // Start at the prevalence logit (clamped), all slopes zero.
     let n1 = y.iter().filter(|&&v| v).count() as f64;
@@ -305,7 +309,13 @@ fn objective(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64) -> f64 {
 
 /// Objective, gradient and Hessian; `zf` is `[1, x]`, whose weighted Gram matrix
 /// `Z' W Z` is the information.
-fn evaluate(x: ArrayView2<f64>, zf: MatRef<'_, f64>, y: &[bool], beta: &[f64], inv_c: f64) -> State {
+fn evaluate(
+    x: ArrayView2<f64>,
+    zf: MatRef<'_, f64>,
+    y: &[bool],
+    beta: &[f64],
+    inv_c: f64,
+) -> State {
     let dim = beta.len();
     let mut grad = vec![0.0; dim];
     let mut f = 0.0;
@@ -515,7 +525,10 @@ mod tests {
         // 20 rows, 30 columns: the fit runs on the 20-column row-space basis; the
         // reference IRLS below works on all 30 columns.
         let (x, y, _) = wdbc();
-        let (xs, ys) = (x.slice(ndarray::s![0..20, ..]).to_owned(), y[0..20].to_vec());
+        let (xs, ys) = (
+            x.slice(ndarray::s![0..20, ..]).to_owned(),
+            y[0..20].to_vec(),
+        );
         assert!(ys.iter().any(|&v| v) && ys.iter().any(|&v| !v));
         let fit = fit(xs.view(), &ys, 0.5, NewtonOptions::default()).unwrap();
         assert!(fit.info.converged);

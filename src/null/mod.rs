@@ -500,7 +500,11 @@ mod tests {
         let mut raised = 0;
         for r in 0..12 {
             let fresh = sim::replicate(&d, &mut stream(77, &format!("null/{r}"))).unwrap();
-            assert_eq!(two.values[r].to_bits(), fresh.value.to_bits(), "replicate {r}");
+            assert_eq!(
+                two.values[r].to_bits(),
+                fresh.value.to_bits(),
+                "replicate {r}"
+            );
             assert!(four.values[r] >= two.values[r]);
             raised += usize::from(four.values[r] > two.values[r]);
         }

@@ -511,9 +511,7 @@ fn replicate_full(design: &NullDesign, rng: &mut Stream) -> Result<RepValue, Nul
 /// The best value of a replicate's compared models, and their undefined parts.
 pub(crate) fn best_of(models: &[RepValue]) -> RepValue {
     RepValue {
-        value: models
-            .iter()
-            .fold(f64::NEG_INFINITY, |m, v| m.max(v.value)),
+        value: models.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.value)),
         undefined: models.iter().map(|v| v.undefined).sum(),
     }
 }
@@ -555,7 +553,14 @@ pub(crate) fn replicate_models(
             }
             _ => (x, outcome.clone()),
         };
-        models.push(evaluate(design, &pipe, rng, x.view(), &outcome, val_outcome.as_ref())?);
+        models.push(evaluate(
+            design,
+            &pipe,
+            rng,
+            x.view(),
+            &outcome,
+            val_outcome.as_ref(),
+        )?);
     }
     Ok(models)
 }
