@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod compare;
 pub mod features;
 pub mod image;
 pub mod model;

@@ -199,6 +199,23 @@ fn open_csv<'a>(text: &'a str, path: &Path) -> Result<(CsvReader<'a>, Vec<String
     }
 }
 
+/// A whole CSV file as its header and its records (each with the line it starts on).
+///
+/// # Errors
+/// [`TableError::Io`] when the file cannot be read, [`TableError::Empty`] without a
+/// header, [`TableError::Csv`] for a malformed record.
+pub fn read_records(path: &Path) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>), TableError> {
+    let text = read_text(path)?;
+    let (mut reader, header) = open_csv(&text, path)?;
+    let mut records = Vec::new();
+    let mut rec = Vec::new();
+    while let Some(r) = reader.next_record(&mut rec) {
+        let line = r.map_err(|e| csv_error(path, e))?;
+        records.push((line, rec.clone()));
+    }
+    Ok((header, records))
+}
+
 /// A minimal RFC 4180 CSV record reader: comma separated, `"`-quoted fields with `""`
 /// escapes, quoted line breaks, LF or CRLF line ends. Fields are kept as text.
 struct CsvReader<'a> {

@@ -12,6 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub mod audit;
 
+pub mod compare;
+
 pub mod inspect;
 
 pub mod samplesize;
@@ -60,6 +62,9 @@ pub enum Command {
     Stability(stability::Args),
     /// Null distribution of a stated pipeline on random features.
     Null(null::Args),
+    /// Compare a feature table with a reference, feature by feature (exit 1 on drift).
+    #[command(after_help = compare::AFTER_HELP)]
+    Compare(compare::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
@@ -114,6 +119,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Samplesize(args) => samplesize::run(args),
         Command::Stability(args) => stability::run(args),
         Command::Null(args) => null::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }
 
