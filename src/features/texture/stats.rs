@@ -194,11 +194,6 @@ pub(crate) fn emphases(m: &CountMatrix, values: &[f64]) -> Option<Emphases> {
     Some(e)
 }
 
-/// Warns that every feature of `family` is undefined for an empty matrix.
-pub(crate) fn warn_empty(family: &str, what: &str) {
-    tracing::warn!("{family}: empty matrix ({what}); its features are NaN");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
