@@ -26,6 +26,7 @@ use crate::preprocess::Discretised;
 
 use super::aggregate::{mean_finite, push_ibsi, push_pyradiomics, Aggregation};
 use super::grid::{Grid, DIRECTIONS, N_2D_DIRECTIONS};
+use super::stats::PYRADIOMICS_EPS;
 use super::{FeatureInfo, TextureMode, TextureSettings};
 
 const FAMILY: &str = "glcm";
@@ -269,9 +270,10 @@ fn warn_skipped(agg: Aggregation, empty: usize, total: usize) {
     }
 }
 
-/// Shannon entropy in bits of probabilities (zeros skipped).
-fn entropy(p: impl Iterator<Item = f64>) -> f64 {
-    p.filter(|&v| v > 0.0).map(|v| -v * v.log2()).sum()
+/// Shannon entropy in bits of probabilities (zeros skipped), `-sum p log2(p + eps)`:
+/// `eps` is 0 for IBSI and PyRadiomics' machine epsilon in its mode.
+fn entropy(p: impl Iterator<Item = f64>, eps: f64) -> f64 {
+    p.filter(|&v| v > 0.0).map(|v| -v * (v + eps).log2()).sum()
 }
 
 /// All [`FEATURES`] of one co-occurrence matrix, in table order; `None` if it is empty.
@@ -307,6 +309,10 @@ fn matrix_features(m: &Cooc, grid: &Grid, conv: Convention) -> Option<Vec<f64>> 
     let g = &grid.values;
     let n_g = grid.n_g as f64;
     let max_level = g.last().copied().unwrap_or(0.0) as usize;
+    let eps = match conv {
+        Convention::Ibsi => 0.0,
+        Convention::PyRadiomics => PYRADIOMICS_EPS,
+    };
 
     // Normalised matrix, marginals and the diagonal/anti-diagonal distributions.
     let p: Vec<f64> = m.counts.iter().map(|c| c / total).collect();
@@ -335,7 +341,7 @@ fn matrix_features(m: &Cooc, grid: &Grid, conv: Convention) -> Option<Vec<f64>> 
             let v = p[a * n + b];
             let pp = p_i[a] * p_i[b];
             if pp > 0.0 {
-                hxy2 -= pp * pp.log2();
+                hxy2 -= pp * (pp + eps).log2();
             }
             if v == 0.0 {
                 continue;
@@ -357,11 +363,11 @@ fn matrix_features(m: &Cooc, grid: &Grid, conv: Convention) -> Option<Vec<f64>> 
             tend += s * s * v;
             shade += s * s * s * v;
             prom += s * s * s * s * v;
-            hxy1 -= v * pp.log2();
+            hxy1 -= v * (pp + eps).log2();
         }
     }
-    let hxy = entropy(p.iter().copied());
-    let hx = entropy(p_i.iter().copied());
+    let hxy = entropy(p.iter().copied(), eps);
+    let hx = entropy(p_i.iter().copied(), eps);
 
     let diff_avg: f64 = p_minus.iter().enumerate().map(|(k, v)| k as f64 * v).sum();
     let diff_var: f64 = p_minus
@@ -413,10 +419,10 @@ fn matrix_features(m: &Cooc, grid: &Grid, conv: Convention) -> Option<Vec<f64>> 
         hxy,
         diff_avg,
         diff_var,
-        entropy(p_minus.iter().copied()),
+        entropy(p_minus.iter().copied(), eps),
         sum_avg,
         sum_var,
-        entropy(p_plus.iter().copied()),
+        entropy(p_plus.iter().copied(), eps),
         energy,
         contrast,
         dissimilarity,

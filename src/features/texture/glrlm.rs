@@ -20,7 +20,7 @@ use crate::preprocess::Discretised;
 
 use super::aggregate::{mean_finite, push_ibsi, push_pyradiomics, Aggregation};
 use super::grid::{Grid, DIRECTIONS, N_2D_DIRECTIONS};
-use super::stats::{emphases, CountMatrix};
+use super::stats::{emphases, CountMatrix, PYRADIOMICS_EPS};
 use super::{FeatureInfo, TextureMode, TextureSettings};
 
 const FAMILY: &str = "glrlm";
@@ -145,10 +145,11 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
                 (true, false) => Aggregation::DirectionMerged2_5d,
                 (true, true) => Aggregation::Merged2_5d,
             };
+            let eps = PYRADIOMICS_EPS;
             let values = if opts.merge_directions {
-                merged_features(&grid, &mats, agg)
+                merged_features(&grid, &mats, agg, eps)
             } else {
-                averaged_features(&grid, &mats, agg)
+                averaged_features(&grid, &mats, agg, eps)
             };
             push_pyradiomics(&mut out, FAMILY, FEATURES, agg, &values);
         }
@@ -186,36 +187,36 @@ fn ibsi_aggregations(grid: &Grid) -> Vec<(Aggregation, Vec<f64>)> {
     }
 
     vec![
-        (Aggregation::Avg2d, averaged_features(grid, &per_slice, Aggregation::Avg2d)),
+        (Aggregation::Avg2d, averaged_features(grid, &per_slice, Aggregation::Avg2d, 0.0)),
         (
             Aggregation::SliceMerged2d,
-            averaged_features(grid, &slice_rows, Aggregation::SliceMerged2d),
+            averaged_features(grid, &slice_rows, Aggregation::SliceMerged2d, 0.0),
         ),
         (
             Aggregation::DirectionMerged2_5d,
-            averaged_features(grid, &per_direction, Aggregation::DirectionMerged2_5d),
+            averaged_features(grid, &per_direction, Aggregation::DirectionMerged2_5d, 0.0),
         ),
         (
             Aggregation::Merged2_5d,
-            merged_features(grid, &per_direction, Aggregation::Merged2_5d),
+            merged_features(grid, &per_direction, Aggregation::Merged2_5d, 0.0),
         ),
-        (Aggregation::Avg3d, averaged_features(grid, &volume, Aggregation::Avg3d)),
-        (Aggregation::Merged3d, merged_features(grid, &volume, Aggregation::Merged3d)),
+        (Aggregation::Avg3d, averaged_features(grid, &volume, Aggregation::Avg3d, 0.0)),
+        (Aggregation::Merged3d, merged_features(grid, &volume, Aggregation::Merged3d, 0.0)),
     ]
 }
 
-fn averaged_features(grid: &Grid, mats: &[Runs], agg: Aggregation) -> Vec<f64> {
-    let rows: Vec<Vec<f64>> = mats.iter().filter_map(|r| matrix_features(r, grid)).collect();
+fn averaged_features(grid: &Grid, mats: &[Runs], agg: Aggregation, eps: f64) -> Vec<f64> {
+    let rows: Vec<Vec<f64>> = mats.iter().filter_map(|r| matrix_features(r, grid, eps)).collect();
     warn_skipped(agg, mats.len() - rows.len(), mats.len());
     mean_finite(FAMILY, FEATURES, agg, &rows)
 }
 
-fn merged_features(grid: &Grid, mats: &[Runs], agg: Aggregation) -> Vec<f64> {
+fn merged_features(grid: &Grid, mats: &[Runs], agg: Aggregation, eps: f64) -> Vec<f64> {
     let mut sum = Runs::new(grid.n_p());
     for r in mats {
         sum.merge(r);
     }
-    matrix_features(&sum, grid).unwrap_or_else(|| {
+    matrix_features(&sum, grid, eps).unwrap_or_else(|| {
         warn_skipped(agg, 1, 1);
         vec![f64::NAN; FEATURES.len()]
     })
@@ -232,8 +233,9 @@ fn warn_skipped(agg: Aggregation, empty: usize, total: usize) {
 }
 
 /// All [`FEATURES`] of one run length matrix (formulas in [`FEATURES`]); `None` if empty.
-fn matrix_features(r: &Runs, grid: &Grid) -> Option<Vec<f64>> {
-    let e = emphases(&r.m, &grid.values)?;
+/// `eps` goes inside the entropy's logarithm (see `stats::emphases`).
+fn matrix_features(r: &Runs, grid: &Grid, eps: f64) -> Option<Vec<f64>> {
+    let e = emphases(&r.m, &grid.values, eps)?;
     Some(vec![
         e.low_col,
         e.high_col,

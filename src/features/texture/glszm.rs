@@ -17,7 +17,7 @@ use crate::preprocess::Discretised;
 
 use super::aggregate::{mean_finite, push_ibsi, push_pyradiomics, Aggregation};
 use super::grid::Grid;
-use super::stats::{emphases, CountMatrix};
+use super::stats::{emphases, CountMatrix, PYRADIOMICS_EPS};
 use super::{FeatureInfo, TextureMode, TextureSettings};
 
 const FAMILY: &str = "glszm";
@@ -154,7 +154,8 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
                 Aggregation::Volume3d
             };
             let m = zone_matrix(&grid, zones.iter(), |z| z.size);
-            let values = zone_features(FAMILY, &m, grid.n_v as f64, &grid.values, agg);
+            let eps = PYRADIOMICS_EPS;
+            let values = zone_features(FAMILY, &m, grid.n_v as f64, &grid.values, agg, eps);
             push_pyradiomics(&mut out, FAMILY, FEATURES, agg, &values);
         }
     }
@@ -194,7 +195,7 @@ pub(crate) fn zone_aggregations(
             empty += 1;
             continue;
         }
-        rows.push(zone_features(family, &m, n_v, &grid.values, Aggregation::Slice2d));
+        rows.push(zone_features(family, &m, n_v, &grid.values, Aggregation::Slice2d, 0.0));
         merged.merge(&m);
     }
     if empty > 0 {
@@ -212,25 +213,26 @@ pub(crate) fn zone_aggregations(
         ),
         (
             Aggregation::Merged2_5dFree,
-            zone_features(family, &merged, n_v, &grid.values, Aggregation::Merged2_5dFree),
+            zone_features(family, &merged, n_v, &grid.values, Aggregation::Merged2_5dFree, 0.0),
         ),
         (
             Aggregation::Volume3d,
-            zone_features(family, &m3, n_v, &grid.values, Aggregation::Volume3d),
+            zone_features(family, &m3, n_v, &grid.values, Aggregation::Volume3d, 0.0),
         ),
     ]
 }
 
 /// The 16 zone features (GLSZM and GLDZM share formulas, see [`FEATURES`]); NaN with a
-/// warning for an empty matrix.
+/// warning for an empty matrix. `eps` goes inside the entropy's logarithm.
 pub(crate) fn zone_features(
     family: &str,
     m: &CountMatrix,
     n_v: f64,
     values: &[f64],
     agg: Aggregation,
+    eps: f64,
 ) -> Vec<f64> {
-    match emphases(m, values) {
+    match emphases(m, values, eps) {
         Some(e) => vec![
             e.low_col,
             e.high_col,

@@ -19,7 +19,7 @@ use crate::preprocess::Discretised;
 
 use super::aggregate::{mean_finite, push_ibsi, push_pyradiomics, Aggregation};
 use super::grid::Grid;
-use super::stats::{emphases, CountMatrix};
+use super::stats::{emphases, CountMatrix, PYRADIOMICS_EPS};
 use super::{FeatureInfo, TextureMode, TextureSettings};
 
 const FAMILY: &str = "ngldm";
@@ -123,7 +123,7 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
                     tracing::warn!("{FAMILY} (2d): slice {z} has no ROI voxel; left out");
                     continue;
                 }
-                rows.push(matrix_features(&m, n_v, &grid, Aggregation::Slice2d));
+                rows.push(matrix_features(&m, n_v, &grid, Aggregation::Slice2d, 0.0));
                 merged.merge(&m);
             }
             let mut volume = CountMatrix::new(n_p, 1);
@@ -132,11 +132,11 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
                 (Aggregation::Slice2d, mean_finite(FAMILY, FEATURES, Aggregation::Slice2d, &rows)),
                 (
                     Aggregation::Merged2_5dFree,
-                    matrix_features(&merged, grid.n_v, &grid, Aggregation::Merged2_5dFree),
+                    matrix_features(&merged, grid.n_v, &grid, Aggregation::Merged2_5dFree, 0.0),
                 ),
                 (
                     Aggregation::Volume3d,
-                    matrix_features(&volume, n_v, &grid, Aggregation::Volume3d),
+                    matrix_features(&volume, n_v, &grid, Aggregation::Volume3d, 0.0),
                 ),
             ];
             for (agg, values) in sets {
@@ -151,7 +151,7 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
             };
             let mut m = CountMatrix::new(n_p, 1);
             let n_v = accumulate(&grid, hood, alpha, all(), &mut m);
-            let values = matrix_features(&m, n_v, &grid, agg);
+            let values = matrix_features(&m, n_v, &grid, agg, PYRADIOMICS_EPS);
             push_pyradiomics(&mut out, FAMILY, FEATURES, agg, &values);
         }
     }
@@ -159,8 +159,15 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
 }
 
 /// The 17 features of one matrix (formulas in [`FEATURES`]); NaN with a warning if empty.
-fn matrix_features(m: &CountMatrix, n_v: usize, grid: &Grid, agg: Aggregation) -> Vec<f64> {
-    match emphases(m, &grid.values) {
+/// `eps` goes inside the entropy's logarithm.
+fn matrix_features(
+    m: &CountMatrix,
+    n_v: usize,
+    grid: &Grid,
+    agg: Aggregation,
+    eps: f64,
+) -> Vec<f64> {
+    match emphases(m, &grid.values, eps) {
         Some(e) => vec![
             e.low_col,
             e.high_col,

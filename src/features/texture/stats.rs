@@ -6,6 +6,10 @@
 //! `m_ij` the count of (grey level `i`, column value `j`); `N_s = sum_ij m_ij`;
 //! `m_i. = sum_j m_ij`; `m_.j = sum_i m_ij`; `p_ij = m_ij / N_s`.
 
+/// The epsilon PyRadiomics adds inside entropy logarithms (machine epsilon of f64; its
+/// documentation: "an arbitrarily small positive number").
+pub(crate) const PYRADIOMICS_EPS: f64 = f64::EPSILON;
+
 /// A count matrix `m_ij`: `n_rows` compact grey levels by `n_cols` column values
 /// `j = 1..=n_cols`, row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +111,11 @@ pub(crate) struct Emphases {
 
 /// Computes [`Emphases`] of `m` with grey level `values[row]`; `None` when the matrix is
 /// empty (`N_s = 0`), where every statistic is undefined.
-pub(crate) fn emphases(m: &CountMatrix, values: &[f64]) -> Option<Emphases> {
+///
+/// `eps` is added inside the entropy's logarithm: 0 for IBSI, [`PYRADIOMICS_EPS`] for
+/// PyRadiomics, whose entropies are `-sum p log2(p + eps)` (so one-cell matrices give
+/// `-log2(1 + eps) = -3.2e-16`, not 0).
+pub(crate) fn emphases(m: &CountMatrix, values: &[f64], eps: f64) -> Option<Emphases> {
     let n_s = m.total();
     if n_s <= 0.0 {
         return None;
@@ -155,7 +163,7 @@ pub(crate) fn emphases(m: &CountMatrix, values: &[f64]) -> Option<Emphases> {
             let p = v / n_s;
             mu_i += values[r] * p;
             mu_j += j * p;
-            e.entropy -= p * p.log2();
+            e.entropy -= p * (p + eps).log2();
             e.energy += p * p;
         }
     }
@@ -211,7 +219,7 @@ mod tests {
     #[test]
     fn marginal_statistics_by_hand() {
         let m = example();
-        let e = emphases(&m, &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        let e = emphases(&m, &[1.0, 2.0, 3.0, 4.0], 0.0).unwrap();
         // N_s = 9; m_.j = (7, 0, 1, 1); m_i. = (3, 2, 2, 2).
         assert_eq!(e.n_s, 9.0);
         let sze = (7.0 + 1.0 / 9.0 + 1.0 / 16.0) / 9.0;
@@ -222,7 +230,7 @@ mod tests {
 
     #[test]
     fn empty_matrix_has_no_statistics() {
-        assert!(emphases(&CountMatrix::new(2, 3), &[1.0, 2.0]).is_none());
+        assert!(emphases(&CountMatrix::new(2, 3), &[1.0, 2.0], 0.0).is_none());
     }
 
     #[test]
