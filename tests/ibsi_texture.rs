@@ -226,3 +226,29 @@ fn ct_phantom_config_a_every_texture_row() {
     }
     assert!(misses.is_empty(), "{} of {} rows missed", misses.len(), rows.len());
 }
+
+/// The GLDZM distance map must come from the morphological mask (IBSI section 3.10): with
+/// the re-segmented intensity mask in its place, configuration A's distance-dependent
+/// rows no longer match, so the reference confirms the choice.
+#[test]
+fn gldzm_needs_the_morphological_mask() {
+    let (d, _morph) = config_a();
+    let intensity = d.levels.mapv(|l| l > 0);
+    let ours = Family::Gldzm.compute(&d, &intensity, &TextureSettings::default());
+    let misses = reference_rows()
+        .into_iter()
+        .filter(|r| r.config == "config_A" && r.tag.starts_with("dzm."))
+        .filter(|r| {
+            let (family, feature) = family_of(&r.tag).unwrap();
+            let agg = Aggregation::FREE
+                .into_iter()
+                .find(|a| a.reference_label() == r.aggregation)
+                .unwrap();
+            let name = format!("{}.{feature}.{}", family.name(), agg.tag());
+            let v = ours.iter().find(|(n, _)| *n == name).unwrap().1;
+            (v - r.value).abs() > r.tolerance.unwrap_or(0.0)
+        })
+        .count();
+    println!("config A GLDZM rows missed with the intensity mask: {misses}");
+    assert!(misses > 0);
+}
