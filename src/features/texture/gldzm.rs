@@ -107,8 +107,8 @@ pub fn features(
     }
 
     let grid = Grid::new(d, 1);
-    let planar_dist = grid_distances(&grid, &distance_map(morph, true));
-    let volume_dist = grid_distances(&grid, &distance_map(morph, false));
+    let planar_dist = grid_distances(&grid, &cropped_distance_map(morph, true));
+    let volume_dist = grid_distances(&grid, &cropped_distance_map(morph, false));
     let planar = find_zones(&grid, true, Some(&planar_dist));
     let volume = find_zones(&grid, false, Some(&volume_dist));
 
@@ -125,37 +125,54 @@ pub fn features(
 /// Distance to the mask edge for every voxel of `mask` (0 outside): 4-connected within
 /// slices when `in_plane`, else 6-connected; edge voxels have distance 1.
 pub fn distance_map(mask: &Array3<bool>, in_plane: bool) -> Array3<u32> {
-    let (nz, ny, nx) = mask.dim();
+    let mut full = Array3::<u32>::zeros(mask.dim());
+    let (crop, origin) = cropped_distance_map(mask, in_plane);
+    for ((z, y, x), &v) in crop.indexed_iter() {
+        full[[origin[0] + z, origin[1] + y, origin[2] + x]] = v;
+    }
+    full
+}
+
+/// [`distance_map`] on the mask's bounding box only, with the box origin `[z, y, x]`:
+/// whole-image masks are scanned once and the breadth-first pass stays inside the box.
+fn cropped_distance_map(mask: &Array3<bool>, in_plane: bool) -> (Array3<u32>, [usize; 3]) {
+    let (lo, hi, n, _) = super::grid::bounding_box(mask, |m| m, |_| ());
+    if n == 0 {
+        return (Array3::zeros((0, 0, 0)), [0; 3]);
+    }
+    let (nz, ny, nx) = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
+    let inside = mask.slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
     let mut dist = Array3::<u32>::zeros((nz, ny, nx));
     let steps: &[[isize; 3]] = if in_plane {
         &[[0, 0, 1], [0, 0, -1], [0, 1, 0], [0, -1, 0]]
     } else {
         &[[0, 0, 1], [0, 0, -1], [0, 1, 0], [0, -1, 0], [1, 0, 0], [-1, 0, 0]]
     };
+    // Neighbours outside the box are outside the mask.
     let neighbour = |p: [usize; 3], s: &[isize; 3]| -> Option<[usize; 3]> {
         let q = [
             p[0] as isize + s[0],
             p[1] as isize + s[1],
             p[2] as isize + s[2],
         ];
-        let inside = q[0] >= 0
+        let within = q[0] >= 0
             && q[1] >= 0
             && q[2] >= 0
             && (q[0] as usize) < nz
             && (q[1] as usize) < ny
             && (q[2] as usize) < nx;
-        inside.then(|| [q[0] as usize, q[1] as usize, q[2] as usize])
+        within.then(|| [q[0] as usize, q[1] as usize, q[2] as usize])
     };
 
     // Seeds: mask voxels with a neighbour outside the mask or the image.
     let mut queue = std::collections::VecDeque::new();
-    for ((z, y, x), &m) in mask.indexed_iter() {
+    for ((z, y, x), &m) in inside.indexed_iter() {
         if !m {
             continue;
         }
         let edge = steps
             .iter()
-            .any(|s| neighbour([z, y, x], s).is_none_or(|q| !mask[q]));
+            .any(|s| neighbour([z, y, x], s).is_none_or(|q| !inside[q]));
         if edge {
             dist[[z, y, x]] = 1;
             queue.push_back([z, y, x]);
@@ -167,19 +184,19 @@ pub fn distance_map(mask: &Array3<bool>, in_plane: bool) -> Array3<u32> {
         let next = dist[p] + 1;
         for s in steps {
             if let Some(q) = neighbour(p, s) {
-                if mask[q] && dist[q] == 0 {
+                if inside[q] && dist[q] == 0 {
                     dist[q] = next;
                     queue.push_back(q);
                 }
             }
         }
     }
-    dist
+    (dist, lo)
 }
 
 /// The distance of every padded grid voxel (0 outside the ROI); ROI voxels outside the
 /// morphological mask get 1 with a warning.
-fn grid_distances(grid: &Grid, dist: &Array3<u32>) -> Vec<u32> {
+fn grid_distances(grid: &Grid, (dist, origin): &(Array3<u32>, [usize; 3])) -> Vec<u32> {
     let mut out = vec![0u32; grid.cells.len()];
     let mut outside = 0usize;
     for z in grid.slices() {
@@ -189,12 +206,16 @@ fn grid_distances(grid: &Grid, dist: &Array3<u32>) -> Vec<u32> {
             }
             let y = (k / grid.dims[2]) % grid.dims[1];
             let x = k % grid.dims[2];
+            // Position in the distance map's box; outside it means outside the mask.
             let p = [
-                grid.origin[0] + z - grid.pad,
-                grid.origin[1] + y - grid.pad,
-                grid.origin[2] + x - grid.pad,
+                (grid.origin[0] + z - grid.pad).checked_sub(origin[0]),
+                (grid.origin[1] + y - grid.pad).checked_sub(origin[1]),
+                (grid.origin[2] + x - grid.pad).checked_sub(origin[2]),
             ];
-            let v = dist[p];
+            let v = match p {
+                [Some(a), Some(b), Some(c)] => dist.get([a, b, c]).copied().unwrap_or(0),
+                _ => 0,
+            };
             if v == 0 {
                 outside += 1;
             }
@@ -241,7 +262,7 @@ mod tests {
         }
         let morph = levels.mapv(|v| v > 0);
         let grid = Grid::new(&Discretised { levels, n_g: 4 }, 1);
-        let dist = grid_distances(&grid, &distance_map(&morph, true));
+        let dist = grid_distances(&grid, &cropped_distance_map(&morph, true));
         let zones = find_zones(&grid, true, Some(&dist));
         let m = super::super::glszm::zone_matrix(&grid, zones.iter(), |z| z.min_map as usize);
         assert_eq!(m.counts, vec![3.0, 0.0, 1.0, 0.0, 2.0, 0.0, 1.0, 1.0]);

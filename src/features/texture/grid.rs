@@ -53,24 +53,9 @@ impl Grid {
     /// Builds the grid of `d`'s ROI (levels > 0) with `pad` empty voxels on each side.
     pub fn new(d: &Discretised, pad: usize) -> Grid {
         let levels = &d.levels;
-        let (nz, ny, nx) = levels.dim();
 
-        // Bounding box and levels present.
-        let mut lo = [usize::MAX; 3];
-        let mut hi = [0usize; 3];
-        let mut present: Vec<u32> = Vec::new();
-        let mut n_v = 0;
-        for ((z, y, x), &g) in levels.indexed_iter() {
-            if g == 0 {
-                continue;
-            }
-            n_v += 1;
-            for (a, c) in [z, y, x].into_iter().enumerate() {
-                lo[a] = lo[a].min(c);
-                hi[a] = hi[a].max(c);
-            }
-            present.push(g);
-        }
+        // Bounding box and levels present, in one scan of the (usually whole-image) array.
+        let (lo, hi, n_v, mut present) = bounding_box(levels, |g| g > 0, |g| g);
         present.sort_unstable();
         present.dedup();
         if n_v == 0 {
@@ -106,7 +91,6 @@ impl Grid {
                 }
             }
         }
-        let _ = (nz, ny, nx);
         Grid {
             cells,
             dims,
@@ -171,6 +155,46 @@ impl Grid {
         }
         out
     }
+}
+
+/// Bounding box `[lo, hi]` (inclusive, `[z, y, x]`) of the voxels where `inside` holds,
+/// their number, and `key` of each of them (unsorted). Scans contiguous memory when the
+/// array is in standard layout, which is what makes whole-image masks cheap.
+pub(crate) fn bounding_box<T: Copy, K>(
+    a: &ndarray::Array3<T>,
+    inside: impl Fn(T) -> bool,
+    key: impl Fn(T) -> K,
+) -> ([usize; 3], [usize; 3], usize, Vec<K>) {
+    let (_, ny, nx) = a.dim();
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    let mut n = 0;
+    let mut keys = Vec::new();
+    let mut visit = |z: usize, y: usize, x: usize, v: T| {
+        n += 1;
+        for (axis, c) in [z, y, x].into_iter().enumerate() {
+            lo[axis] = lo[axis].min(c);
+            hi[axis] = hi[axis].max(c);
+        }
+        keys.push(key(v));
+    };
+    match a.as_slice() {
+        Some(flat) => {
+            for (i, &v) in flat.iter().enumerate() {
+                if inside(v) {
+                    visit(i / (ny * nx), (i / nx) % ny, i % nx, v);
+                }
+            }
+        }
+        None => {
+            for ((z, y, x), &v) in a.indexed_iter() {
+                if inside(v) {
+                    visit(z, y, x, v);
+                }
+            }
+        }
+    }
+    (lo, hi, n, keys)
 }
 
 #[cfg(test)]
