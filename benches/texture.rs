@@ -1,13 +1,14 @@
 //! Criterion bench: each texture matrix family on the PyRadiomics lung1 ROI (837 voxels,
 //! bin width 25 aligned to multiples of 25, as PyRadiomics), in IBSI mode (every
-//! aggregation) and PyRadiomics mode (3D, averaged over directions).
+//! aggregation) and PyRadiomics mode (3D, averaged over directions), one family at a time
+//! on the whole image and all families through `compute_families` (cropped once).
 //! Run: cargo bench --bench texture (about a minute).
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use radaudit::features::texture::{Family, TextureMode, TextureSettings};
+use radaudit::features::texture::{compute_families, Family, TextureMode, TextureSettings};
 use radaudit::image::{read_mask, read_volume};
 use radaudit::preprocess::Discretised;
 
@@ -57,6 +58,12 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    group.bench_function("all_families_ibsi", |b| {
+        b.iter(|| black_box(compute_families(&Family::ALL, &d, &morph, &ibsi)))
+    });
+    group.bench_function("all_families_pyradiomics", |b| {
+        b.iter(|| black_box(compute_families(&Family::ALL, &d, &morph, &py)))
+    });
     group.finish();
 }
 

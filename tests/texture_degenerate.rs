@@ -146,3 +146,35 @@ fn empty_roi_is_nan_everywhere() {
         assert!(!log.is_empty());
     }
 }
+
+/// `compute_families` crops once and runs families in parallel: same values and order as
+/// computing each family on the full arrays.
+#[test]
+fn compute_families_equals_one_by_one() {
+    let mut levels = Array3::<u32>::zeros((6, 7, 8));
+    for (i, v) in levels.iter_mut().enumerate() {
+        let (z, y, x) = (i / 56, (i / 8) % 7, i % 8);
+        if (1..5).contains(&z) && (2..6).contains(&y) && (1..7).contains(&x) {
+            *v = 1 + ((i * 7919) % 5) as u32;
+        }
+    }
+    let d = Discretised { levels, n_g: 5 };
+    let morph = d.levels.mapv(|l| l > 0);
+    for settings in [TextureSettings::default(), pyradiomics()] {
+        let one_by_one: Vec<(String, f64)> = Family::ALL
+            .into_iter()
+            .flat_map(|f| f.compute(&d, &morph, &settings))
+            .collect();
+        let together = radaudit::features::texture::compute_families(
+            &Family::ALL,
+            &d,
+            &morph,
+            &settings,
+        );
+        assert_eq!(one_by_one.len(), together.len());
+        for ((n1, v1), (n2, v2)) in one_by_one.iter().zip(&together) {
+            assert_eq!(n1, n2);
+            assert!(v1 == v2 || (v1.is_nan() && v2.is_nan()), "{n1}: {v1} vs {v2}");
+        }
+    }
+}

@@ -178,6 +178,61 @@ impl Family {
     }
 }
 
+/// Computes several families on one ROI, in the order of `families`.
+///
+/// The grey levels and the morphological mask are cropped once to their joint bounding
+/// box (every family would otherwise scan the whole image), then the families run in
+/// parallel; the output order is that of `families` whatever the thread count. A
+/// morphological mask of another shape than the grey levels is passed through uncropped
+/// (the GLDZM reports it).
+pub fn compute_families(
+    families: &[Family],
+    levels: &Discretised,
+    morph: &Array3<bool>,
+    settings: &TextureSettings,
+) -> Vec<(String, f64)> {
+    use rayon::prelude::*;
+
+    let cropped = crop(levels, morph);
+    let (levels, morph) = match &cropped {
+        Some((l, m)) => (l, m),
+        None => (levels, morph),
+    };
+    let parts: Vec<Vec<(String, f64)>> = families
+        .par_iter()
+        .map(|f| f.compute(levels, morph, settings))
+        .collect();
+    parts.into_iter().flatten().collect()
+}
+
+/// Crops grey levels and morphological mask to the bounding box of their union; `None`
+/// when the shapes differ or both are empty. Cropping changes no feature: every family
+/// treats voxels beyond the array as outside the ROI.
+fn crop(levels: &Discretised, morph: &Array3<bool>) -> Option<(Discretised, Array3<bool>)> {
+    if levels.levels.dim() != morph.dim() {
+        return None;
+    }
+    let (lo_l, hi_l, n_l, _) = grid::bounding_box(&levels.levels, |g| g > 0, |_| ());
+    let (lo_m, hi_m, n_m, _) = grid::bounding_box(morph, |m| m, |_| ());
+    let (lo, hi) = match (n_l > 0, n_m > 0) {
+        (false, false) => return None,
+        (true, false) => (lo_l, hi_l),
+        (false, true) => (lo_m, hi_m),
+        (true, true) => (
+            [0, 1, 2].map(|a| lo_l[a].min(lo_m[a])),
+            [0, 1, 2].map(|a| hi_l[a].max(hi_m[a])),
+        ),
+    };
+    let window = ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]];
+    Some((
+        Discretised {
+            levels: levels.levels.slice(window).to_owned(),
+            n_g: levels.n_g,
+        },
+        morph.slice(window).to_owned(),
+    ))
+}
+
 /// Looks up a canonical feature (`family.feature[.aggregation]`) and returns its IBSI code
 /// and PyRadiomics name (`original_<class>_<Name>`), if any.
 pub fn lookup(canonical: &str) -> Option<(Family, &'static FeatureInfo)> {
