@@ -253,3 +253,40 @@ pub fn pyradiomics_name(canonical: &str) -> Option<String> {
         info.pyradiomics?
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_names_are_unique_and_codes_well_formed() {
+        for family in Family::ALL {
+            let table = family.table();
+            for (i, a) in table.iter().enumerate() {
+                assert!(table[i + 1..].iter().all(|b| b.name != a.name), "{}", a.name);
+                if let Some(code) = a.ibsi {
+                    assert_eq!(code.len(), 4, "{}", a.name);
+                }
+                assert!(a.ibsi.is_some() || a.pyradiomics.is_some(), "{}", a.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_by_canonical_name() {
+        let (family, info) = lookup("glcm.joint_max.3d_avg").unwrap();
+        assert_eq!(family, Family::Glcm);
+        assert_eq!(info.ibsi, Some("GYBY"));
+        assert_eq!(
+            pyradiomics_name("glcm.energy.3d_avg").as_deref(),
+            Some("original_glcm_JointEnergy")
+        );
+        assert_eq!(
+            pyradiomics_name("ngldm.lde.3d").as_deref(),
+            Some("original_gldm_SmallDependenceEmphasis")
+        );
+        assert_eq!(pyradiomics_name("gldzm.sde.3d"), None);
+        assert_eq!(pyradiomics_name("glcm.sum_var.3d_avg"), None);
+        assert!(lookup("glcm.nonsense.3d_avg").is_none());
+    }
+}
