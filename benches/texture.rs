@@ -15,7 +15,10 @@ use radaudit::preprocess::Discretised;
 
 /// lung1 discretised the PyRadiomics way: `floor(x / 25) - floor(min / 25) + 1`.
 fn lung1() -> Discretised {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/pyradiomics"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/pyradiomics"
+    ));
     let image = read_volume(&dir.join("lung1_image.nrrd")).expect("lung1 image");
     let mask = read_mask(&dir.join("lung1_label.nrrd")).expect("lung1 mask");
     let roi = mask.labels.mapv(|l| l == 1);

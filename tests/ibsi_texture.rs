@@ -123,27 +123,39 @@ fn digital_phantom_every_texture_row() {
         .into_iter()
         .filter(|r| r.config == "digital_phantom")
         .collect();
-    assert_eq!(rows.len(), 408, "digital-phantom texture rows in the reference file");
+    assert_eq!(
+        rows.len(),
+        408,
+        "digital-phantom texture rows in the reference file"
+    );
 
     let mut matched = std::collections::BTreeMap::<(String, String), (usize, usize)>::new();
     let mut misses = Vec::new();
     for r in &rows {
         let (family, feature) = family_of(&r.tag).unwrap();
-        let agg = [Aggregation::DIRECTIONAL.as_slice(), Aggregation::FREE.as_slice()]
-            .concat()
-            .into_iter()
-            .find(|a| a.reference_label() == r.aggregation)
-            .unwrap_or_else(|| panic!("unknown aggregation {}", r.aggregation));
+        let agg = [
+            Aggregation::DIRECTIONAL.as_slice(),
+            Aggregation::FREE.as_slice(),
+        ]
+        .concat()
+        .into_iter()
+        .find(|a| a.reference_label() == r.aggregation)
+        .unwrap_or_else(|| panic!("unknown aggregation {}", r.aggregation));
         let name = format!("{}.{feature}.{}", family.name(), agg.tag());
         let got = ours.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-        let tol = r.tolerance.unwrap_or_else(|| three_digit_tolerance(r.value));
+        let tol = r
+            .tolerance
+            .unwrap_or_else(|| three_digit_tolerance(r.value));
         let entry = matched
             .entry((family.name().to_string(), agg.tag().to_string()))
             .or_default();
         entry.1 += 1;
         match got {
             Some(v) if (v - r.value).abs() <= tol => entry.0 += 1,
-            _ => misses.push(format!("{name}: ours {got:?}, reference {} (tol {tol})", r.value)),
+            _ => misses.push(format!(
+                "{name}: ours {got:?}, reference {} (tol {tol})",
+                r.value
+            )),
         }
     }
     for ((family, agg), (ok, n)) in &matched {
@@ -152,7 +164,12 @@ fn digital_phantom_every_texture_row() {
     for m in &misses {
         println!("MISS {m}");
     }
-    assert!(misses.is_empty(), "{} of {} rows missed", misses.len(), rows.len());
+    assert!(
+        misses.is_empty(),
+        "{} of {} rows missed",
+        misses.len(),
+        rows.len()
+    );
 }
 
 /// CT phantom (IBSI-1 configuration A) prepared by a minimal test-only helper, since the
@@ -194,28 +211,40 @@ fn ct_phantom_config_a_every_texture_row() {
         .into_iter()
         .filter(|r| r.config == "config_A")
         .collect();
-    assert_eq!(rows.len(), 272, "config A texture rows in the reference file");
+    assert_eq!(
+        rows.len(),
+        272,
+        "config A texture rows in the reference file"
+    );
 
     let mut matched = std::collections::BTreeMap::<(String, String), (usize, usize)>::new();
     let mut misses = Vec::new();
     for r in &rows {
         let (family, feature) = family_of(&r.tag).unwrap();
-        let agg = [Aggregation::DIRECTIONAL.as_slice(), Aggregation::FREE.as_slice()]
-            .concat()
-            .into_iter()
-            .find(|a| a.reference_label() == r.aggregation)
-            .unwrap();
+        let agg = [
+            Aggregation::DIRECTIONAL.as_slice(),
+            Aggregation::FREE.as_slice(),
+        ]
+        .concat()
+        .into_iter()
+        .find(|a| a.reference_label() == r.aggregation)
+        .unwrap();
         let name = format!("{}.{feature}.{}", family.name(), agg.tag());
         let got = ours.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
         // The manual's tolerance; rows printed without one are exact to 3 digits.
-        let tol = r.tolerance.unwrap_or_else(|| three_digit_tolerance(r.value));
+        let tol = r
+            .tolerance
+            .unwrap_or_else(|| three_digit_tolerance(r.value));
         let entry = matched
             .entry((family.name().to_string(), agg.tag().to_string()))
             .or_default();
         entry.1 += 1;
         match got {
             Some(v) if (v - r.value).abs() <= tol => entry.0 += 1,
-            _ => misses.push(format!("{name}: ours {got:?}, reference {} (tol {tol})", r.value)),
+            _ => misses.push(format!(
+                "{name}: ours {got:?}, reference {} (tol {tol})",
+                r.value
+            )),
         }
     }
     for ((family, agg), (ok, n)) in &matched {
@@ -224,7 +253,12 @@ fn ct_phantom_config_a_every_texture_row() {
     for m in &misses {
         println!("MISS {m}");
     }
-    assert!(misses.is_empty(), "{} of {} rows missed", misses.len(), rows.len());
+    assert!(
+        misses.is_empty(),
+        "{} of {} rows missed",
+        misses.len(),
+        rows.len()
+    );
 }
 
 /// The GLDZM distance map must come from the morphological mask (IBSI section 3.10): with

@@ -91,7 +91,10 @@ fn discretise(case: &str, binning: Binning, reseg: Reseg) -> Discretised {
         .for_each(|m, &v| *m = *m && v >= lo && v <= hi);
 
     let inside = image.data.iter().zip(roi.iter()).filter(|(_, &m)| m);
-    let min = inside.clone().map(|(&v, _)| v).fold(f64::INFINITY, f64::min);
+    let min = inside
+        .clone()
+        .map(|(&v, _)| v)
+        .fold(f64::INFINITY, f64::min);
     let max = inside.map(|(&v, _)| v).fold(f64::NEG_INFINITY, f64::max);
     let level = |v: f64| -> u32 {
         match binning {
@@ -224,7 +227,9 @@ fn pyradiomics_baseline_texture_columns() {
                     entry.1 += 1;
                     match ours.get(name) {
                         Some(&x) if matches(x, reference) => entry.0 += 1,
-                        got => misses.push(format!("{column} {name}: ours {got:?}, baseline {reference}")),
+                        got => misses.push(format!(
+                            "{column} {name}: ours {got:?}, baseline {reference}"
+                        )),
                     }
                 }
             }
@@ -236,5 +241,9 @@ fn pyradiomics_baseline_texture_columns() {
     for m in &misses {
         println!("MISS {m}");
     }
-    assert!(misses.is_empty(), "{} of {total} baseline values missed", misses.len());
+    assert!(
+        misses.is_empty(),
+        "{} of {total} baseline values missed",
+        misses.len()
+    );
 }

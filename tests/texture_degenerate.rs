@@ -65,8 +65,14 @@ fn one_voxel_roi() {
     let (out, log) = with_warnings(|| all_families(&d, &TextureSettings::default()));
 
     // No neighbour pair and no neighbour: GLCM and NGTDM are undefined, with warnings.
-    assert!(out.iter().filter(|(n, _)| n.starts_with("glcm.")).all(|(_, v)| v.is_nan()));
-    assert!(out.iter().filter(|(n, _)| n.starts_with("ngtdm.")).all(|(_, v)| v.is_nan()));
+    assert!(out
+        .iter()
+        .filter(|(n, _)| n.starts_with("glcm."))
+        .all(|(_, v)| v.is_nan()));
+    assert!(out
+        .iter()
+        .filter(|(n, _)| n.starts_with("ngtdm."))
+        .all(|(_, v)| v.is_nan()));
     assert!(log.contains("glcm") && log.contains("ngtdm"), "{log}");
 
     // One run, one zone at distance 1, dependence count 1: all defined.
@@ -84,10 +90,19 @@ fn single_grey_level() {
 
     // IBSI defines no value for 0/0: NaN, each with a warning naming the feature.
     let (ibsi, log) = with_warnings(|| all_families(&d, &TextureSettings::default()));
-    for name in ["glcm.corr.3d_avg", "glcm.info_corr_1.2d_avg", "ngtdm.coarseness.3d"] {
+    for name in [
+        "glcm.corr.3d_avg",
+        "glcm.info_corr_1.2d_avg",
+        "ngtdm.coarseness.3d",
+    ] {
         assert!(get(&ibsi, name).is_nan(), "{name}");
     }
-    for feature in ["glcm.corr", "glcm.info_corr_1", "ngtdm.coarseness", "ngtdm.strength"] {
+    for feature in [
+        "glcm.corr",
+        "glcm.info_corr_1",
+        "ngtdm.coarseness",
+        "ngtdm.strength",
+    ] {
         assert!(log.contains(feature), "no warning for {feature}: {log}");
     }
     assert_eq!(get(&ibsi, "glcm.energy.3d_mrg"), 1.0);
@@ -123,7 +138,8 @@ fn empty_2d_matrix_is_left_out() {
     let d = Discretised { levels, n_g: 2 };
 
     let settings = TextureSettings::default();
-    let (out, log) = with_warnings(|| Family::Glcm.compute(&d, &d.levels.mapv(|l| l > 0), &settings));
+    let (out, log) =
+        with_warnings(|| Family::Glcm.compute(&d, &d.levels.mapv(|l| l > 0), &settings));
     let alone = Family::Glcm.compute(&block_only, &block_only.levels.mapv(|l| l > 0), &settings);
     for agg in ["2d_avg", "2d_smrg"] {
         let name = format!("glcm.contrast.{agg}");
@@ -165,16 +181,15 @@ fn compute_families_equals_one_by_one() {
             .into_iter()
             .flat_map(|f| f.compute(&d, &morph, &settings))
             .collect();
-        let together = radaudit::features::texture::compute_families(
-            &Family::ALL,
-            &d,
-            &morph,
-            &settings,
-        );
+        let together =
+            radaudit::features::texture::compute_families(&Family::ALL, &d, &morph, &settings);
         assert_eq!(one_by_one.len(), together.len());
         for ((n1, v1), (n2, v2)) in one_by_one.iter().zip(&together) {
             assert_eq!(n1, n2);
-            assert!(v1 == v2 || (v1.is_nan() && v2.is_nan()), "{n1}: {v1} vs {v2}");
+            assert!(
+                v1 == v2 || (v1.is_nan() && v2.is_nan()),
+                "{n1}: {v1} vs {v2}"
+            );
         }
     }
 }

@@ -184,7 +184,10 @@ mod tests {
 
     #[test]
     fn tags_round_trip() {
-        for a in Aggregation::DIRECTIONAL.into_iter().chain(Aggregation::FREE) {
+        for a in Aggregation::DIRECTIONAL
+            .into_iter()
+            .chain(Aggregation::FREE)
+        {
             assert_eq!(Aggregation::from_tag(a.tag()), Some(a));
         }
     }

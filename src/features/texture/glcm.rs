@@ -134,7 +134,11 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
             }
         }
         TextureMode::PyRadiomics(opts) => {
-            let dirs = if opts.force_2d { N_2D_DIRECTIONS } else { DIRECTIONS.len() };
+            let dirs = if opts.force_2d {
+                N_2D_DIRECTIONS
+            } else {
+                DIRECTIONS.len()
+            };
             let mats = volume_matrices(&grid, delta, dirs);
             let agg = match (opts.force_2d, opts.merge_directions) {
                 (false, false) => Aggregation::Avg3d,
@@ -167,7 +171,11 @@ fn volume_matrices(grid: &Grid, delta: usize, dirs: usize) -> Vec<Cooc> {
     DIRECTIONS[..dirs]
         .iter()
         .map(|dir| {
-            let step = [dir[0] * delta as isize, dir[1] * delta as isize, dir[2] * delta as isize];
+            let step = [
+                dir[0] * delta as isize,
+                dir[1] * delta as isize,
+                dir[2] * delta as isize,
+            ];
             let mut m = Cooc::new(grid.n_p());
             count_pairs(grid, grid.offset(step), all.iter().copied(), &mut m);
             m
@@ -223,7 +231,10 @@ fn ibsi_aggregations(grid: &Grid, delta: usize) -> Vec<(Aggregation, Vec<f64>)> 
     }
 
     vec![
-        (Aggregation::Avg2d, mean_finite(FAMILY, FEATURES, Aggregation::Avg2d, &rows_avg)),
+        (
+            Aggregation::Avg2d,
+            mean_finite(FAMILY, FEATURES, Aggregation::Avg2d, &rows_avg),
+        ),
         (
             Aggregation::SliceMerged2d,
             mean_finite(FAMILY, FEATURES, Aggregation::SliceMerged2d, &rows_slice),
@@ -236,14 +247,23 @@ fn ibsi_aggregations(grid: &Grid, delta: usize) -> Vec<(Aggregation, Vec<f64>)> 
             Aggregation::Merged2_5d,
             merged_features(grid, &per_direction, conv, Aggregation::Merged2_5d),
         ),
-        (Aggregation::Avg3d, averaged_features(grid, &volume, conv, Aggregation::Avg3d)),
-        (Aggregation::Merged3d, merged_features(grid, &volume, conv, Aggregation::Merged3d)),
+        (
+            Aggregation::Avg3d,
+            averaged_features(grid, &volume, conv, Aggregation::Avg3d),
+        ),
+        (
+            Aggregation::Merged3d,
+            merged_features(grid, &volume, conv, Aggregation::Merged3d),
+        ),
     ]
 }
 
 /// Features per non-empty matrix, averaged.
 fn averaged_features(grid: &Grid, mats: &[Cooc], conv: Convention, agg: Aggregation) -> Vec<f64> {
-    let rows: Vec<Vec<f64>> = mats.iter().filter_map(|m| matrix_features(m, grid, conv)).collect();
+    let rows: Vec<Vec<f64>> = mats
+        .iter()
+        .filter_map(|m| matrix_features(m, grid, conv))
+        .collect();
     warn_skipped(agg, mats.len() - rows.len(), mats.len());
     mean_finite(FAMILY, FEATURES, agg, &rows)
 }
@@ -495,7 +515,12 @@ mod tests {
         let d = slab(&[[1, 2, 2, 3], [1, 2, 3, 3], [4, 2, 4, 1], [4, 1, 2, 3]]);
         let grid = Grid::new(&d, 1);
         let mut m = Cooc::new(grid.n_p());
-        count_pairs(&grid, grid.offset(DIRECTIONS[0]), grid.slice_voxels(1), &mut m);
+        count_pairs(
+            &grid,
+            grid.offset(DIRECTIONS[0]),
+            grid.slice_voxels(1),
+            &mut m,
+        );
         #[rustfmt::skip]
         let want = [
             0.0, 3.0, 0.0, 2.0,

@@ -146,7 +146,14 @@ fn cropped_distance_map(mask: &Array3<bool>, in_plane: bool) -> (Array3<u32>, [u
     let steps: &[[isize; 3]] = if in_plane {
         &[[0, 0, 1], [0, 0, -1], [0, 1, 0], [0, -1, 0]]
     } else {
-        &[[0, 0, 1], [0, 0, -1], [0, 1, 0], [0, -1, 0], [1, 0, 0], [-1, 0, 0]]
+        &[
+            [0, 0, 1],
+            [0, 0, -1],
+            [0, 1, 0],
+            [0, -1, 0],
+            [1, 0, 0],
+            [-1, 0, 0],
+        ]
     };
     // Neighbours outside the box are outside the mask.
     let neighbour = |p: [usize; 3], s: &[isize; 3]| -> Option<[usize; 3]> {

@@ -129,7 +129,11 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
             }
         }
         TextureMode::PyRadiomics(opts) => {
-            let dirs = if opts.force_2d { N_2D_DIRECTIONS } else { DIRECTIONS.len() };
+            let dirs = if opts.force_2d {
+                N_2D_DIRECTIONS
+            } else {
+                DIRECTIONS.len()
+            };
             let all: Vec<usize> = grid.slices().flat_map(|z| grid.slice_voxels(z)).collect();
             let mats: Vec<Runs> = DIRECTIONS[..dirs]
                 .iter()
@@ -187,7 +191,10 @@ fn ibsi_aggregations(grid: &Grid) -> Vec<(Aggregation, Vec<f64>)> {
     }
 
     vec![
-        (Aggregation::Avg2d, averaged_features(grid, &per_slice, Aggregation::Avg2d, 0.0)),
+        (
+            Aggregation::Avg2d,
+            averaged_features(grid, &per_slice, Aggregation::Avg2d, 0.0),
+        ),
         (
             Aggregation::SliceMerged2d,
             averaged_features(grid, &slice_rows, Aggregation::SliceMerged2d, 0.0),
@@ -200,13 +207,22 @@ fn ibsi_aggregations(grid: &Grid) -> Vec<(Aggregation, Vec<f64>)> {
             Aggregation::Merged2_5d,
             merged_features(grid, &per_direction, Aggregation::Merged2_5d, 0.0),
         ),
-        (Aggregation::Avg3d, averaged_features(grid, &volume, Aggregation::Avg3d, 0.0)),
-        (Aggregation::Merged3d, merged_features(grid, &volume, Aggregation::Merged3d, 0.0)),
+        (
+            Aggregation::Avg3d,
+            averaged_features(grid, &volume, Aggregation::Avg3d, 0.0),
+        ),
+        (
+            Aggregation::Merged3d,
+            merged_features(grid, &volume, Aggregation::Merged3d, 0.0),
+        ),
     ]
 }
 
 fn averaged_features(grid: &Grid, mats: &[Runs], agg: Aggregation, eps: f64) -> Vec<f64> {
-    let rows: Vec<Vec<f64>> = mats.iter().filter_map(|r| matrix_features(r, grid, eps)).collect();
+    let rows: Vec<Vec<f64>> = mats
+        .iter()
+        .filter_map(|r| matrix_features(r, grid, eps))
+        .collect();
     warn_skipped(agg, mats.len() - rows.len(), mats.len());
     mean_finite(FAMILY, FEATURES, agg, &rows)
 }
@@ -275,7 +291,12 @@ mod tests {
         }
         let grid = Grid::new(&Discretised { levels, n_g: 4 }, 1);
         let mut r = Runs::new(grid.n_p());
-        count_runs(&grid, grid.offset(DIRECTIONS[0]), grid.slice_voxels(1), &mut r);
+        count_runs(
+            &grid,
+            grid.offset(DIRECTIONS[0]),
+            grid.slice_voxels(1),
+            &mut r,
+        );
         // Level 1: four runs of 1. Level 2: three of 1, one of 2. Level 3: two of 1, one
         // of 2. Level 4: three of 1.
         assert_eq!(r.m.n_cols, 2);

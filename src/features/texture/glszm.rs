@@ -195,7 +195,14 @@ pub(crate) fn zone_aggregations(
             empty += 1;
             continue;
         }
-        rows.push(zone_features(family, &m, n_v, &grid.values, Aggregation::Slice2d, 0.0));
+        rows.push(zone_features(
+            family,
+            &m,
+            n_v,
+            &grid.values,
+            Aggregation::Slice2d,
+            0.0,
+        ));
         merged.merge(&m);
     }
     if empty > 0 {
@@ -213,7 +220,14 @@ pub(crate) fn zone_aggregations(
         ),
         (
             Aggregation::Merged2_5dFree,
-            zone_features(family, &merged, n_v, &grid.values, Aggregation::Merged2_5dFree, 0.0),
+            zone_features(
+                family,
+                &merged,
+                n_v,
+                &grid.values,
+                Aggregation::Merged2_5dFree,
+                0.0,
+            ),
         ),
         (
             Aggregation::Volume3d,

@@ -129,7 +129,10 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
             let mut volume = CountMatrix::new(n_p, 1);
             let n_v = accumulate(&grid, &cube, alpha, all(), &mut volume);
             let sets = [
-                (Aggregation::Slice2d, mean_finite(FAMILY, FEATURES, Aggregation::Slice2d, &rows)),
+                (
+                    Aggregation::Slice2d,
+                    mean_finite(FAMILY, FEATURES, Aggregation::Slice2d, &rows),
+                ),
                 (
                     Aggregation::Merged2_5dFree,
                     matrix_features(&merged, grid.n_v, &grid, Aggregation::Merged2_5dFree, 0.0),
@@ -215,8 +218,20 @@ mod tests {
         let grid = Grid::new(&Discretised { levels, n_g: 4 }, 1);
         let hood = grid.neighbourhood(1, true);
         let mut m = CountMatrix::new(4, 1);
-        accumulate(&grid, &hood, 0.0, std::iter::once(grid.index(1, 2, 2)), &mut m);
-        accumulate(&grid, &hood, 0.0, std::iter::once(grid.index(1, 1, 1)), &mut m);
+        accumulate(
+            &grid,
+            &hood,
+            0.0,
+            std::iter::once(grid.index(1, 2, 2)),
+            &mut m,
+        );
+        accumulate(
+            &grid,
+            &hood,
+            0.0,
+            std::iter::once(grid.index(1, 1, 1)),
+            &mut m,
+        );
         assert_eq!(m.n_cols, 4);
         assert_eq!(m.counts[1 * 4 + 3], 1.0);
         assert_eq!(m.counts[0 * 4 + 1], 1.0);

@@ -124,7 +124,12 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
                 let mut m = Ngtdm::new(n_p);
                 accumulate(&grid, &planar, grid.slice_voxels(z), &mut m);
                 if m.n.iter().sum::<f64>() > 0.0 {
-                    rows.push(matrix_features(&m, &grid, Convention::Ibsi, Aggregation::Slice2d));
+                    rows.push(matrix_features(
+                        &m,
+                        &grid,
+                        Convention::Ibsi,
+                        Aggregation::Slice2d,
+                    ));
                 } else if grid.slice_count(z) > 0 {
                     tracing::warn!(
                         "{FAMILY} (2d): slice {z} has no voxel with an in-ROI neighbour; \
@@ -137,7 +142,10 @@ pub fn features(d: &Discretised, settings: &TextureSettings) -> Vec<(String, f64
             accumulate(&grid, &cube, all(), &mut volume);
             let conv = Convention::Ibsi;
             let sets = [
-                (Aggregation::Slice2d, mean_finite(FAMILY, FEATURES, Aggregation::Slice2d, &rows)),
+                (
+                    Aggregation::Slice2d,
+                    mean_finite(FAMILY, FEATURES, Aggregation::Slice2d, &rows),
+                ),
                 (
                     Aggregation::Merged2_5dFree,
                     matrix_features(&merged, &grid, conv, Aggregation::Merged2_5dFree),
@@ -176,7 +184,10 @@ enum Convention {
 fn matrix_features(m: &Ngtdm, grid: &Grid, conv: Convention, agg: Aggregation) -> Vec<f64> {
     let n_vc: f64 = m.n.iter().sum();
     if n_vc <= 0.0 {
-        tracing::warn!("{FAMILY} ({}): no voxel has an in-ROI neighbour; NaN", agg.tag());
+        tracing::warn!(
+            "{FAMILY} ({}): no voxel has an in-ROI neighbour; NaN",
+            agg.tag()
+        );
         return vec![f64::NAN; FEATURES.len()];
     }
     let g = &grid.values;
@@ -256,7 +267,12 @@ mod tests {
         }
         let grid = Grid::new(&Discretised { levels, n_g: 4 }, 1);
         let mut m = Ngtdm::new(4);
-        accumulate(&grid, &grid.neighbourhood(1, true), grid.slice_voxels(1), &mut m);
+        accumulate(
+            &grid,
+            &grid.neighbourhood(1, true),
+            grid.slice_voxels(1),
+            &mut m,
+        );
         assert_eq!(m.n, vec![4.0, 5.0, 4.0, 3.0]);
         assert!((m.s[0] - (2.0 / 3.0 + 1.2 + 2.0 + 2.2)).abs() < 1e-12);
     }
@@ -266,7 +282,10 @@ mod tests {
         let levels = Array3::from_elem((2, 3, 3), 2u32);
         let d = Discretised { levels, n_g: 2 };
         let ibsi = features(&d, &TextureSettings::default());
-        assert!(ibsi.iter().filter(|(n, _)| !n.contains("complexity")).all(|(_, v)| v.is_nan()));
+        assert!(ibsi
+            .iter()
+            .filter(|(n, _)| !n.contains("complexity"))
+            .all(|(_, v)| v.is_nan()));
         let out = features(&d, &py());
         let want = [1e6, 0.0, 0.0, 0.0, 0.0];
         for ((_, v), w) in out.iter().zip(want) {
@@ -278,7 +297,9 @@ mod tests {
     fn one_voxel_is_nan_in_both_modes() {
         let levels = Array3::from_elem((1, 1, 1), 1u32);
         let d = Discretised { levels, n_g: 1 };
-        assert!(features(&d, &TextureSettings::default()).iter().all(|(_, v)| v.is_nan()));
+        assert!(features(&d, &TextureSettings::default())
+            .iter()
+            .all(|(_, v)| v.is_nan()));
         assert!(features(&d, &py()).iter().all(|(_, v)| v.is_nan()));
     }
 }

@@ -210,7 +210,17 @@ mod tests {
     /// Matrix rows are grey levels 1..4, columns zone sizes 1..4.
     fn example() -> CountMatrix {
         let mut m = CountMatrix::new(4, 1);
-        for (row, j) in [(0, 1), (0, 1), (0, 1), (1, 1), (1, 4), (2, 1), (2, 3), (3, 1), (3, 1)] {
+        for (row, j) in [
+            (0, 1),
+            (0, 1),
+            (0, 1),
+            (1, 1),
+            (1, 4),
+            (2, 1),
+            (2, 3),
+            (3, 1),
+            (3, 1),
+        ] {
             m.add(row, j);
         }
         m
