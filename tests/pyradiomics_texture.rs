@@ -10,10 +10,11 @@
 //! - fixed bin count `N` (`_FBN`, N = 64): NumPy histogram edges
 //!   `min + k (max - min) / N`, the top value in bin N;
 //! - `_flatRegion`: re-segmentation to `x >= 0`, bin width 5000 (one grey level);
-//! - `_resegmentation`: re-segmentation to mean +- 3 SD (population SD) of the ROI.
+//! - `_resegmentation`: re-segmentation to mean +- 3 SD (population SD) of the ROI;
+//! - `_normalization`: z-score over the whole image (sample SD) times 100, bin width 5.
 //!
-//! The `_normalization` and `_resampling` columns need image normalisation and B-spline
-//! resampling, which this helper does not reproduce; they are not tested here.
+//! The `_resampling` columns need B-spline resampling, which this helper does not
+//! reproduce; they are not tested here.
 //! Tolerance: 0.1 % relative (issue 5; PyRadiomics' own tests allow 3 %), and an exact 0
 //! where the baseline is 0.
 
@@ -63,8 +64,15 @@ enum Reseg {
 }
 
 /// PyRadiomics-style discretisation of `case` (test-only helper, see the module doc).
-fn discretise(case: &str, binning: Binning, reseg: Reseg) -> Discretised {
-    let image = read_volume(&data(&format!("pyradiomics/{case}_image.nrrd"))).unwrap();
+fn discretise(case: &str, binning: Binning, reseg: Reseg, normalise: bool) -> Discretised {
+    let mut image = read_volume(&data(&format!("pyradiomics/{case}_image.nrrd"))).unwrap();
+    if normalise {
+        // z-score over the whole image, times normalizeScale 100.
+        let n = image.data.len() as f64;
+        let mean = image.data.iter().sum::<f64>() / n;
+        let sd = (image.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        image.data.mapv_inplace(|v| (v - mean) / sd * 100.0);
+    }
     let mask = read_mask(&data(&format!("pyradiomics/{case}_label.nrrd"))).unwrap();
     let mut roi: Array3<bool> = mask.labels.mapv(|l| l == 1);
 
@@ -119,6 +127,7 @@ fn discretise(case: &str, binning: Binning, reseg: Reseg) -> Discretised {
 
 struct Variant {
     suffix: &'static str,
+    normalise: bool,
     binning: Binning,
     reseg: Reseg,
     opts: PyRadiomicsOptions,
@@ -126,7 +135,18 @@ struct Variant {
 
 const VARIANTS: &[Variant] = &[
     Variant {
+        suffix: "_normalization",
+        normalise: true,
+        binning: Binning::Width(5.0),
+        reseg: Reseg::None,
+        opts: PyRadiomicsOptions {
+            force_2d: false,
+            merge_directions: false,
+        },
+    },
+    Variant {
         suffix: "",
+        normalise: false,
         binning: Binning::Width(25.0),
         reseg: Reseg::None,
         opts: PyRadiomicsOptions {
@@ -136,6 +156,7 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         suffix: "_2d",
+        normalise: false,
         binning: Binning::Width(25.0),
         reseg: Reseg::None,
         opts: PyRadiomicsOptions {
@@ -145,6 +166,7 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         suffix: "_FBN",
+        normalise: false,
         binning: Binning::Count(64),
         reseg: Reseg::None,
         opts: PyRadiomicsOptions {
@@ -154,6 +176,7 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         suffix: "_combined",
+        normalise: false,
         binning: Binning::Width(25.0),
         reseg: Reseg::None,
         opts: PyRadiomicsOptions {
@@ -163,6 +186,7 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         suffix: "_flatRegion",
+        normalise: false,
         binning: Binning::Width(5000.0),
         reseg: Reseg::AtLeast(0.0),
         opts: PyRadiomicsOptions {
@@ -172,6 +196,7 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         suffix: "_resegmentation",
+        normalise: false,
         binning: Binning::Width(25.0),
         reseg: Reseg::Sigma(3.0),
         opts: PyRadiomicsOptions {
@@ -205,7 +230,7 @@ fn pyradiomics_baseline_texture_columns() {
     for case in ["brain1", "breast1", "lung1"] {
         for v in VARIANTS {
             let column = format!("{case}{}", v.suffix);
-            let d = discretise(case, v.binning, v.reseg);
+            let d = discretise(case, v.binning, v.reseg, v.normalise);
             let morph = d.levels.mapv(|l| l > 0);
             let settings = TextureSettings {
                 mode: TextureMode::PyRadiomics(v.opts),
