@@ -12,6 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub mod audit;
 
+pub mod extract;
+
 pub mod inspect;
 
 pub mod samplesize;
@@ -51,6 +53,8 @@ pub struct Cli {
 pub enum Command {
     /// Audit published claims: a verdict per claim with reports.
     Audit(audit::Args),
+    /// IBSI or PyRadiomics-compatible features of an image or a cohort.
+    Extract(extract::Args),
     /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
     Inspect(inspect::Args),
     /// Sample sizes: Riley development and validation criteria, reliability (Bonett).
@@ -110,6 +114,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit::run(a),
+        Command::Extract(args) => extract::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Samplesize(args) => samplesize::run(args),
         Command::Stability(args) => stability::run(args),

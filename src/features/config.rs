@@ -20,7 +20,7 @@
 //! Presets: `ibsi-digital-phantom`, `ibsi-a` .. `ibsi-e` (IBSI-1 CT phantom
 //! configurations, manual chapter 5; table in `../shared/data/ibsi/README.md`), and
 //! `pyradiomics-default` (PyRadiomics' documented defaults: bin width 25 aligned to
-//! multiples of the width, no resampling, voxelArrayShift 0).
+//! multiples of the width, no resampling, voxelArrayShift 0, PCA covariance over N).
 
 use std::path::Path;
 
@@ -174,6 +174,8 @@ impl ExtractConfig {
             },
             "pyradiomics-default" => ExtractConfig {
                 discretisation: fbs(25.0, BinOrigin::Pyradiomics),
+                // PyRadiomics' axis lengths divide the covariance by N (breast1 baseline).
+                pca: PcaNorm::Population,
                 ..base
             },
             _ => return None,

@@ -225,15 +225,17 @@ fn prefilter_axis(data: &mut Array3<f64>, axis: Axis) {
     for mut lane in data.lanes_mut(axis) {
         let mut c: Vec<f64> = lane.iter().map(|v| v * gain).collect();
 
-        // Causal initialisation (truncated sum, mirror boundary).
-        let horizon = n.min(40);
-        let mut sum = c[0];
-        let mut zk = z;
-        for v in c.iter().take(horizon).skip(1) {
-            sum += zk * v;
+        // Causal initialisation, exact for the mirror-symmetric extension (period
+        // 2n - 2): c+[0] = sum_{k < 2n-2} z^k s~[k] / (1 - z^(2n-2)).
+        let period = 2 * n - 2;
+        let mut sum = 0.0;
+        let mut zk = 1.0;
+        for k in 0..period {
+            let idx = if k < n { k } else { period - k };
+            sum += zk * c[idx];
             zk *= z;
         }
-        c[0] = sum;
+        c[0] = sum / (1.0 - zk);
         for k in 1..n {
             c[k] += z * c[k - 1];
         }
