@@ -14,6 +14,8 @@ pub mod audit;
 
 pub mod compare;
 
+pub mod extract;
+
 pub mod inspect;
 
 pub mod samplesize;
@@ -53,6 +55,8 @@ pub struct Cli {
 pub enum Command {
     /// Audit published claims: a verdict per claim with reports.
     Audit(audit::Args),
+    /// IBSI or PyRadiomics-compatible features of an image or a cohort.
+    Extract(extract::Args),
     /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
     Inspect(inspect::Args),
     /// Sample sizes: Riley development and validation criteria, reliability (Bonett).
@@ -115,6 +119,7 @@ pub fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(a) => audit::run(a),
+        Command::Extract(args) => extract::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Samplesize(args) => samplesize::run(args),
         Command::Stability(args) => stability::run(args),

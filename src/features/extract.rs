@@ -1,0 +1,200 @@
+//! One extraction: image + ROI + configuration -> feature values, and the cohort loop.
+//!
+//! Pipeline (IBSI-1 figure "image processing"): [`crate::preprocess::prepare`]
+//! (interpolate, round, re-segment), discretise the intensity mask, then every enabled
+//! [`super::Family`] on one [`super::Context`].
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array3;
+
+use super::config::{ExtractConfig, Names};
+use super::{families, registry, Context, FeatureList};
+use crate::image::{self, Volume};
+use crate::preprocess::{self, discretise};
+
+/// Errors of one extraction.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// Reading image or mask.
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
+    /// The mask does not fit the image or the label is absent.
+    #[error(transparent)]
+    Mask(#[from] image::MaskError),
+    /// Preprocessing failed.
+    #[error(transparent)]
+    Prepare(#[from] preprocess::PrepareError),
+    /// Discretisation failed.
+    #[error(transparent)]
+    Discretise(#[from] discretise::DiscretiseError),
+}
+
+/// Extracts every enabled family from `image` inside `roi` (`[z][y][x]`, on the image
+/// grid).
+///
+/// # Errors
+/// [`ExtractError`] when preprocessing or discretisation fails (e.g. an empty ROI).
+pub fn extract(
+    image: &Volume,
+    roi: &Array3<bool>,
+    config: &ExtractConfig,
+) -> Result<FeatureList, ExtractError> {
+    let (prepared, info) = preprocess::prepare(image, roi, &config.preprocess)?;
+    tracing::debug!(?info, "re-segmentation");
+    let discretised = if prepared.intensity.iter().any(|&m| m) {
+        discretise::discretise(
+            &prepared.image,
+            &prepared.intensity,
+            config.discretisation,
+            config.preprocess.resegment.lower,
+        )?
+    } else {
+        // Every family reports NaN on an empty intensity mask (warned there).
+        preprocess::Discretised { levels: prepared.image.mapv(|_| 0), n_g: 1 }
+    };
+    let ctx = Context { prepared: &prepared, discretised: &discretised, config };
+    let mut out = FeatureList::new();
+    for family in families() {
+        if config.wants(family.name) {
+            out.extend((family.compute)(&ctx));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads an image and mask, selects `label`, and extracts.
+///
+/// # Errors
+/// [`ExtractError`] naming what failed.
+pub fn extract_files(
+    image_path: &Path,
+    mask_path: &Path,
+    label: i64,
+    config: &ExtractConfig,
+) -> Result<FeatureList, ExtractError> {
+    let img = image::read_volume(image_path)?;
+    let mask = image::read_mask(mask_path)?;
+    let roi = image::roi(&img, &mask, label, &image::RoiRules::default())?;
+    extract(&img, &roi.mask, config)
+}
+
+/// Renames features for output: canonical names as they are; PyRadiomics names for the
+/// features that have a counterpart (others dropped).
+pub fn rename(features: FeatureList, names: Names) -> FeatureList {
+    match names {
+        Names::Canonical => features,
+        Names::Pyradiomics => features
+            .into_iter()
+            .filter_map(|(n, v)| {
+                registry::lookup(&n).and_then(|e| e.pyradiomics).map(|p| (p.to_string(), v))
+            })
+            .collect(),
+    }
+}
+
+/// One case of a cohort file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// Identifier (first column).
+    pub id: String,
+    /// Image path (resolved against the cohort file's folder).
+    pub image: PathBuf,
+    /// Mask path.
+    pub mask: PathBuf,
+    /// Label (default 1).
+    pub label: i64,
+}
+
+/// Errors reading a cohort file.
+#[derive(Debug, thiserror::Error)]
+pub enum CohortError {
+    /// The file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A malformed line.
+    #[error("{}:{line}: {reason}", path.display())]
+    Format {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Reads a cohort CSV `case_id,image,mask[,label]` (header required; paths relative to
+/// the file).
+///
+/// # Errors
+/// [`CohortError`] for unreadable files, a wrong header, short rows, bad labels or
+/// duplicate ids.
+pub fn read_cohort(path: &Path) -> Result<Vec<Case>, CohortError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| CohortError::Io { path: path.to_path_buf(), source })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let err = |line: usize, reason: String| CohortError::Format {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or_else(|| err(1, "empty file".into()))?;
+    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    if cols.len() < 3 || cols[..3] != ["case_id", "image", "mask"] {
+        return Err(err(1, format!("header {header:?}, expected case_id,image,mask[,label]")));
+    }
+    let mut cases: Vec<Case> = Vec::new();
+    for (i, line) in lines {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        if f.len() < 3 {
+            return Err(err(i + 1, format!("{} fields, expected at least 3", f.len())));
+        }
+        let label = match f.get(3) {
+            Some(s) if !s.is_empty() => s
+                .parse()
+                .map_err(|_| err(i + 1, format!("label {s:?} is not an integer")))?,
+            _ => 1,
+        };
+        if cases.iter().any(|c| c.id == f[0]) {
+            return Err(err(i + 1, format!("duplicate case_id {:?}", f[0])));
+        }
+        cases.push(Case {
+            id: f[0].to_string(),
+            image: base.join(f[1]),
+            mask: base.join(f[2]),
+            label,
+        });
+    }
+    Ok(cases)
+}
+
+/// The wide feature table (DESIGN.md): `case_id` then one column per feature, in the
+/// order of the first successful case; numbers via [`crate::table::fmt_num`].
+pub fn wide_csv(rows: &[(String, FeatureList)]) -> String {
+    let Some((_, first)) = rows.first() else {
+        return "case_id\n".to_string();
+    };
+    let mut out = String::from("case_id");
+    for (n, _) in first {
+        out.push(',');
+        out.push_str(&crate::table::csv_field(n));
+    }
+    out.push('\n');
+    for (id, feats) in rows {
+        out.push_str(&crate::table::csv_field(id));
+        for (n, _) in first {
+            let v = feats.iter().find(|(m, _)| m == n).map_or(f64::NAN, |f| f.1);
+            out.push(',');
+            out.push_str(&crate::table::fmt_num(v));
+        }
+        out.push('\n');
+    }
+    out
+}
