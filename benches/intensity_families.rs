@@ -25,10 +25,16 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("ct_phantom_config_c");
     g.sample_size(10);
-    g.bench_function("prepare", |b| b.iter(|| prepare(&img, black_box(&roi.mask), &cfg.preprocess)));
+    g.bench_function("prepare", |b| {
+        b.iter(|| prepare(&img, black_box(&roi.mask), &cfg.preprocess))
+    });
     let (p, _) = prepare(&img, &roi.mask, &cfg.preprocess).unwrap();
     let d = discretise(&p.image, &p.intensity, cfg.discretisation, Some(-1000.0)).unwrap();
-    let ctx = Context { prepared: &p, discretised: &d, config: &cfg };
+    let ctx = Context {
+        prepared: &p,
+        discretised: &d,
+        config: &cfg,
+    };
     for f in families() {
         g.bench_function(f.name, |b| b.iter(|| (f.compute)(black_box(&ctx))));
     }
@@ -37,7 +43,9 @@ fn bench(c: &mut Criterion) {
     let cfg_a = ExtractConfig::preset("ibsi-a").unwrap();
     let mut g = c.benchmark_group("ct_phantom_config_a");
     g.sample_size(10);
-    g.bench_function("extract", |b| b.iter(|| extract(&img, black_box(&roi.mask), &cfg_a)));
+    g.bench_function("extract", |b| {
+        b.iter(|| extract(&img, black_box(&roi.mask), &cfg_a))
+    });
     g.finish();
 }
 

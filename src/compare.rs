@@ -129,7 +129,10 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
         let chosen = match config {
             Some(c) if configs.contains(&c) => c.to_string(),
             Some(c) => {
-                return Err(layout_err(path, format!("no configuration {c:?}; present: {configs:?}")))
+                return Err(layout_err(
+                    path,
+                    format!("no configuration {c:?}; present: {configs:?}"),
+                ))
             }
             None if configs.len() == 1 => configs[0].to_string(),
             None => {
@@ -140,7 +143,9 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
             }
         };
         for (line, rec) in records.iter().filter(|(_, r)| r[cfg] == chosen) {
-            let Some(v) = number(&rec[value]) else { continue };
+            let Some(v) = number(&rec[value]) else {
+                continue;
+            };
             let a = agg.map(|i| rec[i].trim()).unwrap_or("");
             let feature = if a.is_empty() {
                 rec[tag].clone()
@@ -149,7 +154,12 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
             };
             let own = match tol.map(|i| rec[i].trim()).filter(|s| !s.is_empty()) {
                 Some(s) => Some(Tolerance::Abs(number(s).filter(|x| *x >= 0.0).ok_or_else(
-                    || layout_err(path, format!("line {line}: tolerance {s:?} is not a number >= 0")),
+                    || {
+                        layout_err(
+                            path,
+                            format!("line {line}: tolerance {s:?} is not a number >= 0"),
+                        )
+                    },
                 )?)),
                 None => None,
             };
@@ -196,17 +206,26 @@ impl ToleranceRules {
         let (header, records) = read_records(path)?;
         let want = ["pattern", "kind", "value"];
         if header.iter().map(String::as_str).ne(want) {
-            return Err(layout_err(path, format!("header {header:?}; expected {want:?}")));
+            return Err(layout_err(
+                path,
+                format!("header {header:?}; expected {want:?}"),
+            ));
         }
         let mut rules = Vec::new();
         for (line, rec) in records {
             let bad = |what: &str| layout_err(path, format!("line {line}: {what}"));
-            let v = number(&rec[2]).filter(|v| *v >= 0.0).ok_or_else(|| bad("value"))?;
+            let v = number(&rec[2])
+                .filter(|v| *v >= 0.0)
+                .ok_or_else(|| bad("value"))?;
             let tol = match rec[1].trim() {
                 "abs" => Tolerance::Abs(v),
                 "rel" => Tolerance::Rel(v),
                 "sig" if v >= 1.0 && v.fract() == 0.0 => Tolerance::Sig(v as u32),
-                k => return Err(bad(&format!("kind {k:?}; expected abs, rel or sig (integer)"))),
+                k => {
+                    return Err(bad(&format!(
+                        "kind {k:?}; expected abs, rel or sig (integer)"
+                    )))
+                }
             };
             rules.push((rec[0].trim().to_string(), tol));
         }
@@ -288,11 +307,17 @@ pub fn compare(ours: &FeatureTable, reference: &FeatureTable, rules: &ToleranceR
     let mut rows = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for ((case, feature), &(r, own)) in &reference.values {
-        let cases: Vec<&String> = if case == "*" { our_cases.clone() } else { vec![case] };
+        let cases: Vec<&String> = if case == "*" {
+            our_cases.clone()
+        } else {
+            vec![case]
+        };
         for c in cases {
             let key = (c.clone(), feature.clone());
             seen.insert(key.clone());
-            let tol = own.or_else(|| rules.lookup(feature)).unwrap_or(Tolerance::Sig(3));
+            let tol = own
+                .or_else(|| rules.lookup(feature))
+                .unwrap_or(Tolerance::Sig(3));
             let (ours_v, status) = match ours.values.get(&key) {
                 None => (None, Status::Missing),
                 Some(&(o, _)) => {
@@ -370,8 +395,14 @@ mod tests {
                 ("glcm.joint_max.3d_avg".into(), Tolerance::Abs(0.5)),
             ],
         };
-        assert_eq!(rules.lookup("glcm.joint_max.3d_avg"), Some(Tolerance::Abs(0.5)));
-        assert_eq!(rules.lookup("glcm.contrast.3d_avg"), Some(Tolerance::Rel(0.01)));
+        assert_eq!(
+            rules.lookup("glcm.joint_max.3d_avg"),
+            Some(Tolerance::Abs(0.5))
+        );
+        assert_eq!(
+            rules.lookup("glcm.contrast.3d_avg"),
+            Some(Tolerance::Rel(0.01))
+        );
         assert_eq!(rules.lookup("stat.mean"), Some(Tolerance::Sig(2)));
     }
 }

@@ -14,7 +14,10 @@ use radaudit::image::{Geometry, Volume};
 fn run(img: &Array3<f64>, mask: &Array3<bool>, spacing: [f64; 3]) -> FeatureList {
     let vol = Volume {
         data: img.clone(),
-        geometry: Geometry { spacing, ..Default::default() },
+        geometry: Geometry {
+            spacing,
+            ..Default::default()
+        },
     };
     let mut cfg = ExtractConfig::preset("ibsi-digital-phantom").unwrap();
     cfg.preprocess.margin_mm = 100.0;
@@ -43,8 +46,8 @@ fn case() -> impl Strategy<Value = (Array3<f64>, Array3<bool>)> {
         proptest::collection::vec(any::<bool>(), 5 * 6 * 7),
     )
         .prop_map(|(v, m)| {
-            let img = Array3::from_shape_vec((5, 6, 7), v.into_iter().map(f64::from).collect())
-                .unwrap();
+            let img =
+                Array3::from_shape_vec((5, 6, 7), v.into_iter().map(f64::from).collect()).unwrap();
             let mut mask = Array3::from_shape_vec((5, 6, 7), m).unwrap();
             mask.slice_mut(s![1..3, 2..4, 2..4]).fill(true);
             (img, mask)
@@ -58,8 +61,18 @@ fn embed(a: &Array3<f64>, m: &Array3<bool>, off: [usize; 3]) -> (Array3<f64>, Ar
     let (z, y, x) = a.dim();
     let mut big = Array3::from_elem((z + 16, y + 16, x + 16), 3.0);
     let mut bm = Array3::from_elem((z + 16, y + 16, x + 16), false);
-    big.slice_mut(s![off[0]..off[0] + z, off[1]..off[1] + y, off[2]..off[2] + x]).assign(a);
-    bm.slice_mut(s![off[0]..off[0] + z, off[1]..off[1] + y, off[2]..off[2] + x]).assign(m);
+    big.slice_mut(s![
+        off[0]..off[0] + z,
+        off[1]..off[1] + y,
+        off[2]..off[2] + x
+    ])
+    .assign(a);
+    bm.slice_mut(s![
+        off[0]..off[0] + z,
+        off[1]..off[1] + y,
+        off[2]..off[2] + x
+    ])
+    .assign(m);
     (big, bm)
 }
 

@@ -99,14 +99,24 @@ fn compare(config: &str, ours: &FeatureList, exact: bool) -> (usize, usize, Vec<
     let mut misses = Vec::new();
     for r in &rows {
         let Some(want) = r.value else {
-            eprintln!("{config}: {} / {}: no reference value (skipped)", r.family, r.feature);
+            eprintln!(
+                "{config}: {} / {}: no reference value (skipped)",
+                r.family, r.feature
+            );
             continue;
         };
         total += 1;
         let entry = registry::by_ibsi_tag(&r.tag)
             .unwrap_or_else(|| panic!("tag {} not in the registry", r.tag));
-        let got = ours.iter().find(|(n, _)| n == entry.name).map_or(f64::NAN, |f| f.1);
-        let tol = if exact { three_digits(want) } else { r.tolerance.unwrap_or(three_digits(want)) };
+        let got = ours
+            .iter()
+            .find(|(n, _)| n == entry.name)
+            .map_or(f64::NAN, |f| f.1);
+        let tol = if exact {
+            three_digits(want)
+        } else {
+            r.tolerance.unwrap_or(three_digits(want))
+        };
         if (got - want).abs() <= tol {
             matched += 1;
         } else {
@@ -148,7 +158,10 @@ fn report_known(config: &str, ours: &FeatureList, exact: bool, known: &[&str]) {
     eprintln!("{config}: {m}/{t} reference rows matched");
     for f in FAMILIES {
         let rows = reference(config);
-        let n = rows.iter().filter(|r| r.family == f && r.value.is_some()).count();
+        let n = rows
+            .iter()
+            .filter(|r| r.family == f && r.value.is_some())
+            .count();
         let miss = misses
             .iter()
             .filter(|s| {
@@ -232,7 +245,10 @@ fn ibsi_ct_config_d_sigma_resegmentation_is_consistent() {
     let n = vals.len() as f64;
     let mean = vals.iter().sum::<f64>() / n;
     let sd = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let outside = vals.iter().filter(|&&v| (v - mean).abs() > 3.0 * sd).count();
+    let outside = vals
+        .iter()
+        .filter(|&&v| (v - mean).abs() > 3.0 * sd)
+        .count();
     assert!(outside > 0, "the CT ROI has air voxels below mean - 3 SD");
     assert_eq!(info.before - info.after_sigma, outside);
     for ((&v, &m), &i) in p.image.iter().zip(p.morph.iter()).zip(p.intensity.iter()) {

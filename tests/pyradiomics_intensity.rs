@@ -39,7 +39,10 @@ fn split_csv(line: &str) -> Vec<String> {
 fn config_for(column: &str) -> Option<ExtractConfig> {
     let mut cfg = ExtractConfig::preset("pyradiomics-default").unwrap();
     if column.ends_with("_resegmentation") {
-        cfg.preprocess.resegment = Resegment { sigma: Some(3.0), ..Default::default() };
+        cfg.preprocess.resegment = Resegment {
+            sigma: Some(3.0),
+            ..Default::default()
+        };
         Some(cfg)
     } else if column.contains('_') {
         None
@@ -82,17 +85,27 @@ fn check(file: &str) {
         };
         let case = column.split('_').next().unwrap();
         let feats = ours(case, &cfg);
-        for row in rows.iter().skip(1).filter(|r| r[0].starts_with("original_")) {
+        for row in rows
+            .iter()
+            .skip(1)
+            .filter(|r| r[0].starts_with("original_"))
+        {
             let want: f64 = row[c].parse().unwrap();
             total += 1;
             let entry = registry::by_pyradiomics(&row[0])
                 .unwrap_or_else(|| panic!("{} not in the registry", row[0]));
-            let got = feats.iter().find(|(n, _)| n == entry.name).map_or(f64::NAN, |f| f.1);
+            let got = feats
+                .iter()
+                .find(|(n, _)| n == entry.name)
+                .map_or(f64::NAN, |f| f.1);
             let rel = (got / want - 1.0).abs();
             let known = KNOWN_MESH_MISSES.contains(&row[0].as_str()) && rel < 0.03;
             let ok = if want == 0.0 { got == 0.0 } else { rel <= 1e-3 };
             if !ok && known {
-                eprintln!("  known mesh miss {column} {}: rel {rel:.2e} (< 3%)", row[0]);
+                eprintln!(
+                    "  known mesh miss {column} {}: rel {rel:.2e} (< 3%)",
+                    row[0]
+                );
                 continue;
             }
             if ok {
@@ -110,7 +123,11 @@ fn check(file: &str) {
     for m in &misses {
         eprintln!("  MISS {m}");
     }
-    assert!(misses.is_empty(), "{file}: {} of {total} outside 0.1 %", misses.len());
+    assert!(
+        misses.is_empty(),
+        "{file}: {} of {total} outside 0.1 %",
+        misses.len()
+    );
 }
 
 #[test]

@@ -47,8 +47,8 @@ pub struct Args {
 /// # Errors
 /// Unreadable or malformed tables and tolerance files (exit 2 via the caller).
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ours = read_table(&args.ours, None)
-        .with_context(|| format!("reading {}", args.ours.display()))?;
+    let ours =
+        read_table(&args.ours, None).with_context(|| format!("reading {}", args.ours.display()))?;
     let reference = read_table(&args.reference, args.reference_config.as_deref())
         .with_context(|| format!("reading {}", args.reference.display()))?;
     anyhow::ensure!(

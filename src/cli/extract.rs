@@ -83,7 +83,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let feats = extract_files(&image, &mask, args.label, &config)
                 .with_context(|| format!("extracting {}", image.display()))?;
             let id = args.case_id.clone().unwrap_or_else(|| {
-                image.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                image
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             });
             (vec![(id, rename(feats, names))], 0)
         }
@@ -95,7 +98,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", out.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
-    Ok(if failed > 0 { ExitCode::from(super::EXIT_INPUT) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::from(super::EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Extracts every case (in parallel); failures are logged and counted.
@@ -123,7 +130,10 @@ fn run_cohort(
     bar.finish_and_clear();
     let failed = results.iter().filter(|r| r.is_none()).count();
     if failed > 0 {
-        tracing::warn!("{failed} of {} cases failed and are not in the table", cases.len());
+        tracing::warn!(
+            "{failed} of {} cases failed and are not in the table",
+            cases.len()
+        );
     }
     Ok((results.into_iter().flatten().collect(), failed))
 }

@@ -33,7 +33,10 @@ struct C64 {
 
 impl C64 {
     fn mul(self, o: C64) -> C64 {
-        C64 { re: self.re * o.re - self.im * o.im, im: self.re * o.im + self.im * o.re }
+        C64 {
+            re: self.re * o.re - self.im * o.im,
+            im: self.re * o.im + self.im * o.re,
+        }
     }
 }
 
@@ -61,14 +64,23 @@ fn fft(buf: &mut [C64]) {
         let ang = -2.0 * std::f64::consts::PI / len as f64;
         let half = len / 2;
         let roots: Vec<C64> = (0..half)
-            .map(|k| C64 { re: (ang * k as f64).cos(), im: (ang * k as f64).sin() })
+            .map(|k| C64 {
+                re: (ang * k as f64).cos(),
+                im: (ang * k as f64).sin(),
+            })
             .collect();
         for start in (0..n).step_by(len) {
             for k in 0..half {
                 let u = buf[start + k];
                 let v = buf[start + k + half].mul(roots[k]);
-                buf[start + k] = C64 { re: u.re + v.re, im: u.im + v.im };
-                buf[start + k + half] = C64 { re: u.re - v.re, im: u.im - v.im };
+                buf[start + k] = C64 {
+                    re: u.re + v.re,
+                    im: u.im + v.im,
+                };
+                buf[start + k + half] = C64 {
+                    re: u.re - v.re,
+                    im: u.im - v.im,
+                };
             }
         }
         len <<= 1;
@@ -157,15 +169,21 @@ pub fn moran_geary(image: &Array3<f64>, mask: &Array3<bool>, spacing: [f64; 3]) 
         tracing::warn!("morph.moran_i, morph.geary_c: zero intensity variance; NaN");
         return (f64::NAN, f64::NAN);
     }
-    let signed = |d: usize, p: usize| if d <= p / 2 { d as f64 } else { d as f64 - p as f64 };
+    let signed = |d: usize, p: usize| {
+        if d <= p / 2 {
+            d as f64
+        } else {
+            d as f64 - p as f64
+        }
+    };
     for z in 0..pz {
         let dz = signed(z, pz);
         for y in 0..py {
             let dy = signed(y, py);
             for x in 0..px {
                 let dx = signed(x, px);
-                let within = dz.abs() < n[0] as f64 && dy.abs() < n[1] as f64
-                    && dx.abs() < n[2] as f64;
+                let within =
+                    dz.abs() < n[0] as f64 && dy.abs() < n[1] as f64 && dx.abs() < n[2] as f64;
                 if within && (dx, dy, dz) != (0.0, 0.0, 0.0) {
                     let dist = ((dx * spacing[0]).powi(2)
                         + (dy * spacing[1]).powi(2)
@@ -189,10 +207,19 @@ pub fn moran_geary(image: &Array3<f64>, mask: &Array3<bool>, spacing: [f64; 3]) 
                 let kn = at(neg(z, pz), neg(y, py), neg(x, px));
                 let (p, q) = (am[k], am[kn]);
                 // F = (Z + conj Z(-k)) / 2, G = (Z - conj Z(-k)) / (2i).
-                let a = C64 { re: (p.re + q.re) / 2.0, im: (p.im - q.im) / 2.0 };
-                let m = C64 { re: (p.im + q.im) / 2.0, im: -(p.re - q.re) / 2.0 };
+                let a = C64 {
+                    re: (p.re + q.re) / 2.0,
+                    im: (p.im - q.im) / 2.0,
+                };
+                let m = C64 {
+                    re: (p.im + q.im) / 2.0,
+                    im: -(p.re - q.re) / 2.0,
+                };
                 let (p, q) = (bw[k], bw[kn]);
-                let b = C64 { re: (p.re + q.re) / 2.0, im: (p.im - q.im) / 2.0 };
+                let b = C64 {
+                    re: (p.re + q.re) / 2.0,
+                    im: (p.im - q.im) / 2.0,
+                };
                 let w = (p.im + q.im) / 2.0;
                 s_w += w * (m.re * m.re + m.im * m.im);
                 s_aa += w * (a.re * a.re + a.im * a.im);
@@ -214,7 +241,12 @@ pub fn moran_geary_direct(image: &Array3<f64>, mask: &Array3<bool>, s: [f64; 3])
     let pts: Vec<([f64; 3], f64)> = mask
         .indexed_iter()
         .filter(|(_, &m)| m)
-        .map(|((z, y, x), _)| ([x as f64 * s[0], y as f64 * s[1], z as f64 * s[2]], image[[z, y, x]]))
+        .map(|((z, y, x), _)| {
+            (
+                [x as f64 * s[0], y as f64 * s[1], z as f64 * s[2]],
+                image[[z, y, x]],
+            )
+        })
         .collect();
     let n = pts.len() as f64;
     let mu = pts.iter().map(|p| p.1).sum::<f64>() / n;
@@ -223,8 +255,10 @@ pub fn moran_geary_direct(image: &Array3<f64>, mask: &Array3<bool>, s: [f64; 3])
     for (i, p) in pts.iter().enumerate() {
         for (j, q) in pts.iter().enumerate() {
             if i != j {
-                let d = ((p.0[0] - q.0[0]).powi(2) + (p.0[1] - q.0[1]).powi(2)
-                    + (p.0[2] - q.0[2]).powi(2)).sqrt();
+                let d = ((p.0[0] - q.0[0]).powi(2)
+                    + (p.0[1] - q.0[1]).powi(2)
+                    + (p.0[2] - q.0[2]).powi(2))
+                .sqrt();
                 let w = 1.0 / d;
                 sw += w;
                 num_i += w * (p.1 - mu) * (q.1 - mu);

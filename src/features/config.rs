@@ -130,7 +130,11 @@ impl ExtractConfig {
             resegment,
             ..PrepSettings::default()
         };
-        let range = |lower, upper| Resegment { lower: Some(lower), upper: Some(upper), sigma: None };
+        let range = |lower, upper| Resegment {
+            lower: Some(lower),
+            upper: Some(upper),
+            sigma: None,
+        };
         let cfg = match name {
             "ibsi-digital-phantom" => base,
             "ibsi-a" => ExtractConfig {
@@ -158,7 +162,10 @@ impl ExtractConfig {
             "ibsi-d" => ExtractConfig {
                 preprocess: ct(
                     Some(grid([2.0; 3], false, Interpolator::Linear)),
-                    Resegment { sigma: Some(3.0), ..Default::default() },
+                    Resegment {
+                        sigma: Some(3.0),
+                        ..Default::default()
+                    },
                 ),
                 discretisation: Method::BinCount(32),
                 ..base
@@ -166,7 +173,10 @@ impl ExtractConfig {
             "ibsi-e" => ExtractConfig {
                 preprocess: ct(
                     Some(grid([2.0; 3], false, Interpolator::CubicSpline)),
-                    Resegment { sigma: Some(3.0), ..range(-1000.0, 400.0) },
+                    Resegment {
+                        sigma: Some(3.0),
+                        ..range(-1000.0, 400.0)
+                    },
                 ),
                 discretisation: Method::BinCount(32),
                 ivh: IvhDiscretisation::BinCount(1000),
@@ -194,8 +204,10 @@ impl ExtractConfig {
         }
         let text = std::fs::read_to_string(Path::new(spec))
             .map_err(|e| ConfigError::Unknown(spec.to_string(), e))?;
-        let cfg: ExtractConfig = toml::from_str(&text)
-            .map_err(|source| ConfigError::Toml { path: spec.to_string(), source })?;
+        let cfg: ExtractConfig = toml::from_str(&text).map_err(|source| ConfigError::Toml {
+            path: spec.to_string(),
+            source,
+        })?;
         cfg.validate()?;
         Ok(cfg)
     }

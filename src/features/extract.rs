@@ -51,9 +51,16 @@ pub fn extract(
         )?
     } else {
         // Every family reports NaN on an empty intensity mask (warned there).
-        preprocess::Discretised { levels: prepared.image.mapv(|_| 0), n_g: 1 }
+        preprocess::Discretised {
+            levels: prepared.image.mapv(|_| 0),
+            n_g: 1,
+        }
     };
-    let ctx = Context { prepared: &prepared, discretised: &discretised, config };
+    let ctx = Context {
+        prepared: &prepared,
+        discretised: &discretised,
+        config,
+    };
     let mut out = FeatureList::new();
     for family in families() {
         if config.wants(family.name) {
@@ -87,7 +94,9 @@ pub fn rename(features: FeatureList, names: Names) -> FeatureList {
         Names::Pyradiomics => features
             .into_iter()
             .filter_map(|(n, v)| {
-                registry::lookup(&n).and_then(|e| e.pyradiomics).map(|p| (p.to_string(), v))
+                registry::lookup(&n)
+                    .and_then(|e| e.pyradiomics)
+                    .map(|p| (p.to_string(), v))
             })
             .collect(),
     }
@@ -136,25 +145,36 @@ pub enum CohortError {
 /// [`CohortError`] for unreadable files, a wrong header, short rows, bad labels or
 /// duplicate ids.
 pub fn read_cohort(path: &Path) -> Result<Vec<Case>, CohortError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| CohortError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| CohortError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let base = path.parent().unwrap_or(Path::new(""));
     let err = |line: usize, reason: String| CohortError::Format {
         path: path.to_path_buf(),
         line,
         reason,
     };
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or_else(|| err(1, "empty file".into()))?;
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
     if cols.len() < 3 || cols[..3] != ["case_id", "image", "mask"] {
-        return Err(err(1, format!("header {header:?}, expected case_id,image,mask[,label]")));
+        return Err(err(
+            1,
+            format!("header {header:?}, expected case_id,image,mask[,label]"),
+        ));
     }
     let mut cases: Vec<Case> = Vec::new();
     for (i, line) in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() < 3 {
-            return Err(err(i + 1, format!("{} fields, expected at least 3", f.len())));
+            return Err(err(
+                i + 1,
+                format!("{} fields, expected at least 3", f.len()),
+            ));
         }
         let label = match f.get(3) {
             Some(s) if !s.is_empty() => s

@@ -56,7 +56,12 @@ pub const NAMES: [&str; 23] = [
 ///   `ih.max_grad` (12CE) = `max H'`, `ih.max_grad_gl` (8E6O) its level (the lowest on
 ///   ties), `ih.min_grad` (VQB3), `ih.min_grad_gl` (RHQZ) likewise.
 pub fn features(d: &Discretised) -> FeatureList {
-    let x_d: Vec<f64> = d.levels.iter().filter(|&&l| l > 0).map(|&l| l as f64).collect();
+    let x_d: Vec<f64> = d
+        .levels
+        .iter()
+        .filter(|&&l| l > 0)
+        .map(|&l| l as f64)
+        .collect();
     let Some(s) = Summary::new(&x_d) else {
         tracing::warn!("ih.*: empty intensity mask; NaN");
         return NAMES.iter().map(|n| (n.to_string(), f64::NAN)).collect();
@@ -114,8 +119,12 @@ pub fn features(d: &Discretised) -> FeatureList {
         }
     }
 
-    let (p10, p25, p75, p90) =
-        (s.percentile(10.0), s.percentile(25.0), s.percentile(75.0), s.percentile(90.0));
+    let (p10, p25, p75, p90) = (
+        s.percentile(10.0),
+        s.percentile(25.0),
+        s.percentile(75.0),
+        s.percentile(90.0),
+    );
     let median = s.percentile(50.0);
     let (min, max) = (s.sorted[0], s.sorted[s.sorted.len() - 1]);
     let values = [
@@ -143,7 +152,11 @@ pub fn features(d: &Discretised) -> FeatureList {
         grad[i_min],
         (i_min + 1) as f64,
     ];
-    NAMES.iter().zip(values).map(|(n, v)| (n.to_string(), v)).collect()
+    NAMES
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
 }
 
 #[cfg(test)]

@@ -56,8 +56,17 @@ struct Face {
 fn face(p: &[[f64; 3]], v: [usize; 3]) -> Face {
     let n = cross(sub(p[v[1]], p[v[0]]), sub(p[v[2]], p[v[0]]));
     let l = norm(n);
-    let n = if l > 0.0 { [n[0] / l, n[1] / l, n[2] / l] } else { n };
-    Face { v, n, d: dot(n, p[v[0]]), alive: true }
+    let n = if l > 0.0 {
+        [n[0] / l, n[1] / l, n[2] / l]
+    } else {
+        n
+    };
+    Face {
+        v,
+        n,
+        d: dot(n, p[v[0]]),
+        alive: true,
+    }
 }
 
 /// Convex hull of `points`; `None` when they are coplanar (no volume) or fewer than 4.
@@ -93,9 +102,9 @@ pub fn convex_hull(points: &[[f64; 3]]) -> Option<Hull> {
 
     // Initial tetrahedron.
     let i0 = cand[0];
-    let i1 = *cand.iter().max_by(|&&a, &&b| {
-        norm(sub(p[a], p[i0])).total_cmp(&norm(sub(p[b], p[i0])))
-    })?;
+    let i1 = *cand
+        .iter()
+        .max_by(|&&a, &&b| norm(sub(p[a], p[i0])).total_cmp(&norm(sub(p[b], p[i0]))))?;
     let line = sub(p[i1], p[i0]);
     let i2 = *cand.iter().max_by(|&&a, &&b| {
         norm(cross(line, sub(p[a], p[i0]))).total_cmp(&norm(cross(line, sub(p[b], p[i0]))))
@@ -105,12 +114,15 @@ pub fn convex_hull(points: &[[f64; 3]]) -> Option<Hull> {
         return None;
     }
     let i3 = *cand.iter().max_by(|&&a, &&b| {
-        dot(plane, sub(p[a], p[i0])).abs().total_cmp(&dot(plane, sub(p[b], p[i0])).abs())
+        dot(plane, sub(p[a], p[i0]))
+            .abs()
+            .total_cmp(&dot(plane, sub(p[b], p[i0])).abs())
     })?;
     if dot(plane, sub(p[i3], p[i0])).abs() / norm(plane) <= eps {
         return None;
     }
-    let centre: [f64; 3] = std::array::from_fn(|c| (p[i0][c] + p[i1][c] + p[i2][c] + p[i3][c]) / 4.0);
+    let centre: [f64; 3] =
+        std::array::from_fn(|c| (p[i0][c] + p[i1][c] + p[i2][c] + p[i3][c]) / 4.0);
     let mut faces: Vec<Face> = Vec::new();
     for v in [[i0, i1, i2], [i0, i1, i3], [i0, i2, i3], [i1, i2, i3]] {
         let mut f = face(p, v);
@@ -156,7 +168,9 @@ pub fn convex_hull(points: &[[f64; 3]]) -> Option<Hull> {
             faces.retain(|f| f.alive);
         }
     }
-    Some(Hull { triangles: faces.iter().filter(|f| f.alive).map(|f| f.v).collect() })
+    Some(Hull {
+        triangles: faces.iter().filter(|f| f.alive).map(|f| f.v).collect(),
+    })
 }
 
 #[cfg(test)]
@@ -180,7 +194,12 @@ mod tests {
 
     #[test]
     fn coplanar_points_have_no_hull() {
-        let pts = vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]];
+        let pts = vec![
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0],
+            [1.0, 1.0, 0.0],
+        ];
         assert!(convex_hull(&pts).is_none());
     }
 }

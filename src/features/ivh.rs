@@ -50,7 +50,11 @@ pub const NAMES: [&str; 7] = [
 /// - `ivh.v10_minus_v90` (DDTU), `ivh.i10_minus_i90` (CNV2)
 /// - `ivh.auc`: area under `nu(gamma)` by the trapezoidal rule (no reference value for
 ///   the CT configurations A and B)
-pub fn features(x_gl: &[f64], method: IvhDiscretisation, range: (Option<f64>, Option<f64>)) -> FeatureList {
+pub fn features(
+    x_gl: &[f64],
+    method: IvhDiscretisation,
+    range: (Option<f64>, Option<f64>),
+) -> FeatureList {
     let nan = || NAMES.iter().map(|n| (n.to_string(), f64::NAN)).collect();
     if x_gl.is_empty() {
         tracing::warn!("ivh.*: empty intensity mask; NaN");
@@ -107,16 +111,23 @@ pub fn features(x_gl: &[f64], method: IvhDiscretisation, range: (Option<f64>, Op
         .collect();
 
     let v_at = |x: f64| {
-        grid.iter().find(|&&(_, g, _)| g >= x - 1e-12).map_or(f64::NAN, |&(_, _, nu)| nu)
+        grid.iter()
+            .find(|&&(_, g, _)| g >= x - 1e-12)
+            .map_or(f64::NAN, |&(_, _, nu)| nu)
     };
     let i_at = |x: f64| {
-        grid.iter().find(|&&(_, _, nu)| nu <= x + 1e-12).map_or_else(
-            || {
-                tracing::warn!("ivh.i{}: no intensity holds at most {x} of the volume", x * 100.0);
-                f64::NAN
-            },
-            |&(i, _, _)| i,
-        )
+        grid.iter()
+            .find(|&&(_, _, nu)| nu <= x + 1e-12)
+            .map_or_else(
+                || {
+                    tracing::warn!(
+                        "ivh.i{}: no intensity holds at most {x} of the volume",
+                        x * 100.0
+                    );
+                    f64::NAN
+                },
+                |&(i, _, _)| i,
+            )
     };
     let (v10, v90, i10, i90) = (v_at(0.1), v_at(0.9), i_at(0.1), i_at(0.9));
     let auc: f64 = grid
@@ -124,7 +135,11 @@ pub fn features(x_gl: &[f64], method: IvhDiscretisation, range: (Option<f64>, Op
         .map(|w| (w[1].1 - w[0].1) * (w[0].2 + w[1].2) / 2.0)
         .sum();
     let values = [v10, v90, i10, i90, v10 - v90, i10 - i90, auc];
-    NAMES.iter().zip(values).map(|(n, v)| (n.to_string(), v)).collect()
+    NAMES
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
 }
 
 #[cfg(test)]
@@ -135,8 +150,11 @@ mod tests {
     fn bin_width_uses_bin_centres_and_range() {
         // Range [-1000, 400], w 2.5: G = [-998.75, 398.75]; a value of -1000 maps to the
         // first centre, so nu at the first grid point is 1.
-        let f = features(&[-1000.0, 0.0, 100.0], IvhDiscretisation::BinWidth(2.5),
-            (Some(-1000.0), Some(400.0)));
+        let f = features(
+            &[-1000.0, 0.0, 100.0],
+            IvhDiscretisation::BinWidth(2.5),
+            (Some(-1000.0), Some(400.0)),
+        );
         let v10 = f[0].1;
         // gamma >= 0.1 first at i = -998.75 + 0.1 * 1397.5 = -859 (rounded up to a grid
         // point): 2 of 3 voxels are at or above it.

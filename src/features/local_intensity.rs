@@ -85,7 +85,10 @@ pub fn features(image: &Array3<f64>, intensity: &Array3<bool>, spacing: [f64; 3]
         tracing::warn!("loc.*: empty intensity mask; NaN");
         return NAMES.iter().map(|n| (n.to_string(), f64::NAN)).collect();
     }
-    vec![(NAMES[0].to_string(), local), (NAMES[1].to_string(), global)]
+    vec![
+        (NAMES[0].to_string(), local),
+        (NAMES[1].to_string(), global),
+    ]
 }
 
 #[cfg(test)]

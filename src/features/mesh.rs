@@ -108,9 +108,8 @@ fn triangulate(lp: &[usize]) -> Vec<[usize; 3]> {
 
     // Cost of triangle (i, k, j): minus its signed volume seen from the cube centre.
     let o = [0.5, 0.5, 0.5];
-    let cost_of = |i: usize, k: usize, j: usize| {
-        -dot(sub(p[i], o), cross(sub(p[k], o), sub(p[j], o))) / 6.0
-    };
+    let cost_of =
+        |i: usize, k: usize, j: usize| -dot(sub(p[i], o), cross(sub(p[k], o), sub(p[j], o))) / 6.0;
     let mut cost = vec![vec![0.0f64; n]; n];
     let mut split = vec![vec![0usize; n]; n];
     for len in 2..n {
@@ -156,7 +155,12 @@ fn loops_of(config: usize) -> Vec<Vec<usize>> {
     for bit in [1usize, 2, 4] {
         let others: Vec<usize> = [1usize, 2, 4].into_iter().filter(|&b| b != bit).collect();
         for side in [0, bit] {
-            let cycle = [side, side | others[0], side | others[0] | others[1], side | others[1]];
+            let cycle = [
+                side,
+                side | others[0],
+                side | others[0] | others[1],
+                side | others[1],
+            ];
             let cut: Vec<usize> = (0..4)
                 .filter(|&k| inside(cycle[k]) != inside(cycle[(k + 1) % 4]))
                 .collect();
@@ -189,12 +193,15 @@ fn loops_of(config: usize) -> Vec<Vec<usize>> {
         let mut lp = vec![start];
         while cur != start {
             lp.push(cur);
-            let next = (0..segments.len()).find(|&s| {
-                !used[s] && (segments[s].0 == cur || segments[s].1 == cur)
-            });
+            let next = (0..segments.len())
+                .find(|&s| !used[s] && (segments[s].0 == cur || segments[s].1 == cur));
             let Some(s) = next else { break };
             used[s] = true;
-            cur = if segments[s].0 == cur { segments[s].1 } else { segments[s].0 };
+            cur = if segments[s].0 == cur {
+                segments[s].1
+            } else {
+                segments[s].0
+            };
         }
 
         // Orientation: the normal must point away from the ROI corners.
@@ -292,7 +299,11 @@ pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 pub(crate) fn norm(a: [f64; 3]) -> f64 {
     dot(a, a).sqrt()

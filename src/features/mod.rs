@@ -57,17 +57,38 @@ pub struct Family {
 /// same [`Context`] with the discretised grey levels.
 pub fn families() -> Vec<Family> {
     vec![
-        Family { name: "morph", compute: morph_family },
-        Family { name: "loc", compute: local_family },
-        Family { name: "stat", compute: stat_family },
-        Family { name: "ih", compute: ih_family },
-        Family { name: "ivh", compute: ivh_family },
+        Family {
+            name: "morph",
+            compute: morph_family,
+        },
+        Family {
+            name: "loc",
+            compute: local_family,
+        },
+        Family {
+            name: "stat",
+            compute: stat_family,
+        },
+        Family {
+            name: "ih",
+            compute: ih_family,
+        },
+        Family {
+            name: "ivh",
+            compute: ivh_family,
+        },
     ]
 }
 
 fn morph_family(c: &Context) -> FeatureList {
     let p = c.prepared;
-    morphology::features(&p.image, &p.morph, &p.intensity, p.geometry.spacing, c.config.pca)
+    morphology::features(
+        &p.image,
+        &p.morph,
+        &p.intensity,
+        p.geometry.spacing,
+        c.config.pca,
+    )
 }
 
 fn local_family(c: &Context) -> FeatureList {
@@ -90,5 +111,9 @@ fn ih_family(c: &Context) -> FeatureList {
 
 fn ivh_family(c: &Context) -> FeatureList {
     let r = &c.config.preprocess.resegment;
-    ivh::features(&c.prepared.intensity_values(), c.config.ivh, (r.lower, r.upper))
+    ivh::features(
+        &c.prepared.intensity_values(),
+        c.config.ivh,
+        (r.lower, r.upper),
+    )
 }

@@ -139,7 +139,11 @@ pub fn features(
     let (v_hull, a_hull, diam) = match &hull {
         Some(h) => {
             let idx = h.vertices();
-            (h.volume(&m.vertices), h.area(&m.vertices), max_distance(&m.vertices, &idx))
+            (
+                h.volume(&m.vertices),
+                h.area(&m.vertices),
+                max_distance(&m.vertices, &idx),
+            )
         }
         None => {
             tracing::warn!("morph.*conv_hull, morph.diam: flat ROI, no convex hull; NaN");
@@ -164,11 +168,21 @@ pub fn features(
     let centres: Vec<[f64; 3]> = morph
         .indexed_iter()
         .filter(|(_, &b)| b)
-        .map(|((z, y, x), _)| [x as f64 * spacing[0], y as f64 * spacing[1], z as f64 * spacing[2]])
+        .map(|((z, y, x), _)| {
+            [
+                x as f64 * spacing[0],
+                y as f64 * spacing[1],
+                z as f64 * spacing[2],
+            ]
+        })
         .collect();
     let lambda = pca_eigenvalues(&centres, pca);
     let [l_major, l_minor, l_least] = lambda;
-    let (sa, sb, sc) = (2.0 * l_major.sqrt(), 2.0 * l_minor.sqrt(), 2.0 * l_least.sqrt());
+    let (sa, sb, sc) = (
+        2.0 * l_major.sqrt(),
+        2.0 * l_minor.sqrt(),
+        2.0 * l_least.sqrt(),
+    );
 
     // Intensity-based quantities.
     let mut sum_x = 0.0;
@@ -178,23 +192,30 @@ pub fn features(
         if b {
             let val = image[[z, y, x]];
             sum_x += val;
-            let pos = [x as f64 * spacing[0], y as f64 * spacing[1], z as f64 * spacing[2]];
+            let pos = [
+                x as f64 * spacing[0],
+                y as f64 * spacing[1],
+                z as f64 * spacing[2],
+            ];
             for c in 0..3 {
                 weighted[c] += val * pos[c];
             }
             n_gl += 1;
         }
     }
-    let geom: [f64; 3] = std::array::from_fn(|c| {
-        centres.iter().map(|p| p[c]).sum::<f64>() / n_v as f64
-    });
+    let geom: [f64; 3] =
+        std::array::from_fn(|c| centres.iter().map(|p| p[c]).sum::<f64>() / n_v as f64);
     let com = if n_gl == 0 || sum_x == 0.0 {
         tracing::warn!("morph.com: intensity sum is 0 (or empty intensity mask); NaN");
         f64::NAN
     } else {
         norm(sub(geom, std::array::from_fn(|c| weighted[c] / sum_x)))
     };
-    let integ = if n_gl == 0 { f64::NAN } else { v * sum_x / n_gl as f64 };
+    let integ = if n_gl == 0 {
+        f64::NAN
+    } else {
+        v * sum_x / n_gl as f64
+    };
     let (moran, geary) = if n_gl == 0 {
         (f64::NAN, f64::NAN)
     } else {
@@ -233,7 +254,11 @@ pub fn features(
         d_row,
         m.triangles.len() as f64,
     ];
-    NAMES.iter().zip(values).map(|(n, v)| (n.to_string(), v)).collect()
+    NAMES
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
 }
 
 /// Largest distance between points `idx` of `p` (`O(n^2)` over hull vertices).
@@ -256,7 +281,10 @@ fn plane_diameters(m: &Mesh) -> [f64; 3] {
         for (i, k) in m.keys.iter().enumerate() {
             groups.entry(k[axis]).or_default().push(i);
         }
-        groups.values().map(|g| max_distance(&m.vertices, g)).fold(0.0, f64::max)
+        groups
+            .values()
+            .map(|g| max_distance(&m.vertices, g))
+            .fold(0.0, f64::max)
     })
 }
 

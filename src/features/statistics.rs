@@ -52,7 +52,13 @@ impl Summary {
         } else {
             (0.0, 0.0)
         };
-        Some(Self { sorted, mean, var: m2, skew, kurt })
+        Some(Self {
+            sorted,
+            mean,
+            var: m2,
+            skew,
+            kurt,
+        })
     }
 
     /// Percentile `q` in `[0, 100]` (linear interpolation, type 7).
@@ -69,8 +75,12 @@ impl Summary {
     /// deviation from their own mean.
     pub fn robust_mad(&self) -> f64 {
         let (p10, p90) = (self.percentile(10.0), self.percentile(90.0));
-        let kept: Vec<f64> =
-            self.sorted.iter().copied().filter(|&x| x >= p10 && x <= p90).collect();
+        let kept: Vec<f64> = self
+            .sorted
+            .iter()
+            .copied()
+            .filter(|&x| x >= p10 && x <= p90)
+            .collect();
         if kept.is_empty() {
             return f64::NAN;
         }
@@ -130,8 +140,12 @@ pub fn features(x_gl: &[f64], shift: f64, voxel_volume: f64) -> FeatureList {
         return names.iter().map(|n| (n.to_string(), f64::NAN)).collect();
     };
     let n_v = x_gl.len() as f64;
-    let (p10, p25, p75, p90) =
-        (s.percentile(10.0), s.percentile(25.0), s.percentile(75.0), s.percentile(90.0));
+    let (p10, p25, p75, p90) = (
+        s.percentile(10.0),
+        s.percentile(25.0),
+        s.percentile(75.0),
+        s.percentile(90.0),
+    );
     let median = s.percentile(50.0);
     let (min, max) = (s.sorted[0], s.sorted[s.sorted.len() - 1]);
     let energy: f64 = s.sorted.iter().map(|x| (x + shift) * (x + shift)).sum();
@@ -159,7 +173,11 @@ pub fn features(x_gl: &[f64], shift: f64, voxel_volume: f64) -> FeatureList {
         s.kurt + 3.0,
         energy * voxel_volume,
     ];
-    names.iter().zip(values).map(|(n, v)| (n.to_string(), v)).collect()
+    names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
 }
 
 /// Feature names in output order.

@@ -187,9 +187,15 @@ mod tests {
         // IBSI 2.7.2 with x_min = -500, w = 25: -500 -> 1, -476 -> 1, -475 -> 2, 377 -> 36
         // (the config A maximum discretised intensity in the reference table is 36).
         let (img, m) = row(&[-500.0, -476.0, -475.0, 377.0]);
-        let method = Method::BinWidth { width: 25.0, origin: BinOrigin::Ibsi };
+        let method = Method::BinWidth {
+            width: 25.0,
+            origin: BinOrigin::Ibsi,
+        };
         let d = discretise(&img, &m, method, Some(-500.0)).unwrap();
-        assert_eq!(d.levels.iter().copied().collect::<Vec<_>>(), vec![1, 1, 2, 36]);
+        assert_eq!(
+            d.levels.iter().copied().collect::<Vec<_>>(),
+            vec![1, 1, 2, 36]
+        );
         assert_eq!(d.n_g, 36);
     }
 
@@ -197,16 +203,25 @@ mod tests {
     fn fixed_bin_size_pyradiomics_aligns_to_multiples() {
         // min 468, w 25: first edge 450, so 468 -> 1, 475 -> 2, 499 -> 2, 500 -> 3.
         let (img, m) = row(&[468.0, 475.0, 499.0, 500.0]);
-        let method = Method::BinWidth { width: 25.0, origin: BinOrigin::Pyradiomics };
+        let method = Method::BinWidth {
+            width: 25.0,
+            origin: BinOrigin::Pyradiomics,
+        };
         let d = discretise(&img, &m, method, None).unwrap();
-        assert_eq!(d.levels.iter().copied().collect::<Vec<_>>(), vec![1, 2, 2, 3]);
+        assert_eq!(
+            d.levels.iter().copied().collect::<Vec<_>>(),
+            vec![1, 2, 2, 3]
+        );
     }
 
     #[test]
     fn fixed_bin_number_puts_maximum_in_top_bin() {
         let (img, m) = row(&[0.0, 0.5, 0.99, 1.0]);
         let d = discretise(&img, &m, Method::BinCount(4), None).unwrap();
-        assert_eq!(d.levels.iter().copied().collect::<Vec<_>>(), vec![1, 3, 4, 4]);
+        assert_eq!(
+            d.levels.iter().copied().collect::<Vec<_>>(),
+            vec![1, 3, 4, 4]
+        );
         assert_eq!(d.n_g, 4);
     }
 
@@ -230,7 +245,13 @@ mod tests {
     #[test]
     fn zero_width_is_rejected() {
         let (img, m) = row(&[1.0]);
-        let method = Method::BinWidth { width: 0.0, origin: BinOrigin::Ibsi };
-        assert!(matches!(discretise(&img, &m, method, None), Err(DiscretiseError::Invalid(_))));
+        let method = Method::BinWidth {
+            width: 0.0,
+            origin: BinOrigin::Ibsi,
+        };
+        assert!(matches!(
+            discretise(&img, &m, method, None),
+            Err(DiscretiseError::Invalid(_))
+        ));
     }
 }

@@ -67,7 +67,11 @@ impl AxisGrid {
 
     /// The identity grid (no interpolation along this axis).
     pub fn identity(n: usize) -> Self {
-        Self { n_new: n, start: 0.0, step: 1.0 }
+        Self {
+            n_new: n,
+            start: 0.0,
+            step: 1.0,
+        }
     }
 }
 
@@ -89,7 +93,11 @@ pub fn resample(
     let mut taps: Vec<Taps> = (0..3)
         .map(|a| axis_taps(&grids[a], range[a].clone(), n_old[a], interpolator))
         .collect();
-    let margin = if interpolator == Interpolator::CubicSpline { SPLINE_MARGIN } else { 0 };
+    let margin = if interpolator == Interpolator::CubicSpline {
+        SPLINE_MARGIN
+    } else {
+        0
+    };
     let mut lo = [0usize; 3];
     let mut hi = [0usize; 3];
     for a in 0..3 {
@@ -105,7 +113,10 @@ pub fn resample(
         // Taps were computed with mirror boundaries of the full axis; recompute them on
         // the cropped box so the prefilter and the taps agree.
         for a in 0..3 {
-            let g = AxisGrid { start: grids[a].start - lo[a] as f64, ..grids[a] };
+            let g = AxisGrid {
+                start: grids[a].start - lo[a] as f64,
+                ..grids[a]
+            };
             taps[a] = axis_taps(&g, range[a].clone(), hi[a] - lo[a] + 1, interpolator);
         }
         for ax in 0..3 {
@@ -272,13 +283,19 @@ mod tests {
     }
 
     fn ramp() -> Array3<f64> {
-        Array3::from_shape_fn((4, 5, 6), |(z, y, x)| x as f64 + 10.0 * y as f64 + 100.0 * z as f64)
+        Array3::from_shape_fn((4, 5, 6), |(z, y, x)| {
+            x as f64 + 10.0 * y as f64 + 100.0 * z as f64
+        })
     }
 
     #[test]
     fn linear_reproduces_a_ramp_inside_the_grid() {
         let data = ramp();
-        let grids = [AxisGrid::ibsi(6, 1.0, 0.5), AxisGrid::ibsi(5, 1.0, 1.0), AxisGrid::ibsi(4, 1.0, 1.0)];
+        let grids = [
+            AxisGrid::ibsi(6, 1.0, 0.5),
+            AxisGrid::ibsi(5, 1.0, 1.0),
+            AxisGrid::ibsi(4, 1.0, 1.0),
+        ];
         let out = resample(&data, grids, [0..12, 0..5, 0..4], Interpolator::Linear);
         // New x index 3 sits at old index -0.25 + 1.5 = 1.25.
         assert!((out[[1, 2, 3]] - (1.25 + 20.0 + 100.0)).abs() < 1e-12);
@@ -289,7 +306,11 @@ mod tests {
     #[test]
     fn cubic_spline_interpolates_at_grid_points_and_reproduces_a_ramp() {
         let data = ramp();
-        let id = [AxisGrid::identity(6), AxisGrid::identity(5), AxisGrid::identity(4)];
+        let id = [
+            AxisGrid::identity(6),
+            AxisGrid::identity(5),
+            AxisGrid::identity(4),
+        ];
         let out = resample(&data, id, [0..6, 0..5, 0..4], Interpolator::CubicSpline);
         for (a, b) in out.iter().zip(data.iter()) {
             assert!((a - b).abs() < 1e-9, "{a} vs {b}");
@@ -297,8 +318,15 @@ mod tests {
 
         // Far from the mirror boundaries a cubic spline reproduces a linear function.
         let long = Array3::from_shape_fn((1, 1, 60), |(_, _, x)| 3.0 * x as f64);
-        let g = [AxisGrid { n_new: 1, start: 29.5, step: 1.0 }, AxisGrid::identity(1),
-            AxisGrid::identity(1)];
+        let g = [
+            AxisGrid {
+                n_new: 1,
+                start: 29.5,
+                step: 1.0,
+            },
+            AxisGrid::identity(1),
+            AxisGrid::identity(1),
+        ];
         let out = resample(&long, g, [0..1, 0..1, 0..1], Interpolator::CubicSpline);
         assert!((out[[0, 0, 0]] - 88.5).abs() < 1e-6, "{}", out[[0, 0, 0]]);
     }
@@ -306,9 +334,19 @@ mod tests {
     #[test]
     fn mask_threshold_half() {
         let m = Array3::from_shape_vec((1, 1, 2), vec![true, false]).unwrap();
-        let g = [AxisGrid { n_new: 3, start: 0.0, step: 0.5 }, AxisGrid::identity(1),
-            AxisGrid::identity(1)];
+        let g = [
+            AxisGrid {
+                n_new: 3,
+                start: 0.0,
+                step: 0.5,
+            },
+            AxisGrid::identity(1),
+            AxisGrid::identity(1),
+        ];
         let out = resample_mask(&m, g, [0..3, 0..1, 0..1], Interpolator::Linear, 0.5);
-        assert_eq!(out.iter().copied().collect::<Vec<_>>(), vec![true, true, false]);
+        assert_eq!(
+            out.iter().copied().collect::<Vec<_>>(),
+            vec![true, true, false]
+        );
     }
 }

@@ -148,12 +148,18 @@ pub fn prepare(
     let (nz, ny, nx) = image.data.dim();
     if roi.dim() != image.data.dim() {
         let r = roi.dim();
-        return Err(PrepareError::Shape { image: [nz, ny, nx], roi: [r.0, r.1, r.2] });
+        return Err(PrepareError::Shape {
+            image: [nz, ny, nx],
+            roi: [r.0, r.1, r.2],
+        });
     }
     let bbox = bounding_box(roi).ok_or(PrepareError::EmptyRoi(""))?;
     let rounded;
     let image = if settings.round_input {
-        rounded = Volume { data: image.data.mapv(f64::round), geometry: image.geometry.clone() };
+        rounded = Volume {
+            data: image.data.mapv(f64::round),
+            geometry: image.geometry.clone(),
+        };
         &rounded
     } else {
         image
@@ -163,7 +169,11 @@ pub fn prepare(
     let (img, morph, geometry) = match &settings.resample {
         None => crop(image, roi, bbox.lower, bbox.upper, settings.margin_mm),
         Some(r) => {
-            let used = if r.in_plane { &r.spacing[..2] } else { &r.spacing[..] };
+            let used = if r.in_plane {
+                &r.spacing[..2]
+            } else {
+                &r.spacing[..]
+            };
             if used.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
                 return Err(PrepareError::Spacing(r.spacing));
             }
@@ -175,8 +185,7 @@ pub fn prepare(
                     AxisGrid::ibsi(n_old[a], g.spacing[a], r.spacing[a])
                 }
             });
-            let spacing: [f64; 3] =
-                std::array::from_fn(|a| g.spacing[a] * grids[a].step);
+            let spacing: [f64; 3] = std::array::from_fn(|a| g.spacing[a] * grids[a].step);
 
             // New indices near the ROI, plus the margin.
             let range: [std::ops::Range<usize>; 3] = std::array::from_fn(|a| {
@@ -196,10 +205,13 @@ pub fn prepare(
                 r.mask_interpolator,
                 r.mask_threshold,
             );
-            let origin = g.index_to_point(std::array::from_fn(|a| {
-                grids[a].old_index(range[a].start)
-            }));
-            let geometry = Geometry { spacing, origin, direction: g.direction };
+            let origin =
+                g.index_to_point(std::array::from_fn(|a| grids[a].old_index(range[a].start)));
+            let geometry = Geometry {
+                spacing,
+                origin,
+                direction: g.direction,
+            };
             (img, morph, geometry)
         }
     };
@@ -208,9 +220,21 @@ pub fn prepare(
     }
 
     // Rounding, then re-segmentation of the intensity mask.
-    let img = if settings.round_intensities { img.mapv(f64::round) } else { img };
+    let img = if settings.round_intensities {
+        img.mapv(f64::round)
+    } else {
+        img
+    };
     let (intensity, info) = resegment::resegment(&img, &morph, &settings.resegment);
-    Ok((Prepared { image: img, morph, intensity, geometry }, info))
+    Ok((
+        Prepared {
+            image: img,
+            morph,
+            intensity,
+            geometry,
+        },
+        info,
+    ))
 }
 
 /// Crops image and ROI to the bounding box plus `margin_mm`.
@@ -237,7 +261,11 @@ fn crop(
     (
         image.data.slice(sl).to_owned(),
         roi.slice(sl).to_owned(),
-        Geometry { spacing: g.spacing, origin, direction: g.direction },
+        Geometry {
+            spacing: g.spacing,
+            origin,
+            direction: g.direction,
+        },
     )
 }
 
@@ -248,7 +276,10 @@ mod tests {
     fn volume(n: usize, spacing: f64) -> Volume {
         Volume {
             data: Array3::from_shape_fn((n, n, n), |(z, y, x)| (x + 2 * y + 3 * z) as f64),
-            geometry: Geometry { spacing: [spacing; 3], ..Default::default() },
+            geometry: Geometry {
+                spacing: [spacing; 3],
+                ..Default::default()
+            },
         }
     }
 
@@ -285,7 +316,10 @@ mod tests {
         let o = p.geometry.origin;
         // Origins sit at old index 0.5 + 2 k.
         for c in o {
-            assert!(((c - 0.5) / 2.0 - ((c - 0.5) / 2.0).round()).abs() < 1e-12, "{o:?}");
+            assert!(
+                ((c - 0.5) / 2.0 - ((c - 0.5) / 2.0).round()).abs() < 1e-12,
+                "{o:?}"
+            );
         }
         // The ramp is reproduced at the new points.
         let x = o[0];

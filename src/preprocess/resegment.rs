@@ -79,7 +79,14 @@ pub fn resegment(
             settings.sigma
         );
     }
-    (mask, ResegmentInfo { before, after_range, after_sigma })
+    (
+        mask,
+        ResegmentInfo {
+            before,
+            after_range,
+            after_sigma,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -90,9 +97,16 @@ mod tests {
     fn range_is_inclusive_and_touches_intensity_mask_only() {
         let img = Array3::from_shape_vec((1, 1, 4), vec![-600.0, -500.0, 400.0, 401.0]).unwrap();
         let morph = img.mapv(|_| true);
-        let s = Resegment { lower: Some(-500.0), upper: Some(400.0), sigma: None };
+        let s = Resegment {
+            lower: Some(-500.0),
+            upper: Some(400.0),
+            sigma: None,
+        };
         let (m, info) = resegment(&img, &morph, &s);
-        assert_eq!(m.iter().copied().collect::<Vec<_>>(), vec![false, true, true, false]);
+        assert_eq!(
+            m.iter().copied().collect::<Vec<_>>(),
+            vec![false, true, true, false]
+        );
         assert_eq!((info.before, info.after_range), (4, 2));
         assert!(morph.iter().all(|&b| b));
     }
@@ -104,7 +118,10 @@ mod tests {
         v.push(100.0);
         let img = Array3::from_shape_vec((1, 1, 21), v).unwrap();
         let morph = img.mapv(|_| true);
-        let s = Resegment { sigma: Some(3.0), ..Default::default() };
+        let s = Resegment {
+            sigma: Some(3.0),
+            ..Default::default()
+        };
         let (m, info) = resegment(&img, &morph, &s);
         assert_eq!(info.after_sigma, 20);
         assert!(!m[[0, 0, 20]]);

@@ -1,0 +1,200 @@
+//! `radaudit compare` on the real reference layouts: PyRadiomics' baseline
+//! (`../shared/data/pyradiomics/baseline`) and the IBSI reference values
+//! (`../shared/data/ibsi/reference_values.csv`). Our tables are written from the
+//! references themselves, so an exact copy must match and a perturbed copy must drift.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")).join(rel)
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .arg("compare")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A quote-aware split, enough for the baseline file.
+fn split(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    for ch in line.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// The lung1 column of a baseline file as a wide table, with `scale` applied to `bump`.
+fn baseline_as_wide(file: &str, bump: Option<&str>) -> String {
+    let text = std::fs::read_to_string(data(&format!("pyradiomics/baseline/{file}"))).unwrap();
+    let rows: Vec<Vec<String>> = text.lines().map(split).collect();
+    let c = rows[0].iter().position(|h| h == "lung1").unwrap();
+    let feats: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0].starts_with("original_"))
+        .collect();
+    let mut header = vec!["case_id".to_string()];
+    let mut values = vec!["lung1".to_string()];
+    for r in feats {
+        header.push(r[0].clone());
+        let v: f64 = r[c].parse().unwrap();
+        let v = if Some(r[0].as_str()) == bump {
+            v * 1.01
+        } else {
+            v
+        };
+        values.push(format!("{v:e}"));
+    }
+    format!("{}\n{}\n", header.join(","), values.join(","))
+}
+
+#[test]
+fn pyradiomics_baseline_layout_matches_copy_and_flags_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = data("pyradiomics/baseline/baseline_glcm.csv");
+    let ours = dir.path().join("ours.csv");
+    std::fs::write(&ours, baseline_as_wide("baseline_glcm.csv", None)).unwrap();
+    let (code, stdout, stderr) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--allow-missing",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // 24 GLCM features of lung1 match; the other tests' columns have no case in ours.
+    assert!(stdout.starts_with("match 24, drift 0"), "{stdout}");
+
+    std::fs::write(
+        &ours,
+        baseline_as_wide("baseline_glcm.csv", Some("original_glcm_Contrast")),
+    )
+    .unwrap();
+    let cmp = dir.path().join("cmp.csv");
+    let (code, stdout, _) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--allow-missing",
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("drift\tlung1\toriginal_glcm_Contrast"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(&cmp).unwrap();
+    assert!(csv.starts_with("case,feature,ours,reference,difference,tolerance,status\n"));
+    assert_eq!(csv.matches(",drift\n").count(), 1);
+
+    // A 1% change passes a 2% relative rule for the GLCM family.
+    let tol = dir.path().join("tol.csv");
+    std::fs::write(&tol, "pattern,kind,value\noriginal_glcm_*,rel,0.02\n").unwrap();
+    let (code, stdout, _) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--allow-missing",
+        "--tolerances",
+        tol.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+
+    // Without --allow-missing the other tests' features count against us.
+    let (code, _, _) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--tolerances",
+        tol.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn ibsi_reference_layout_uses_its_own_tolerances() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = data("ibsi/reference_values.csv");
+    let text = std::fs::read_to_string(&reference).unwrap();
+    let mut lines = text.lines();
+    let header = split(lines.next().unwrap());
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (tag, value, cfg, agg, tol) = (
+        col("ibsi_tag"),
+        col("value"),
+        col("config"),
+        col("aggregation"),
+        col("tolerance"),
+    );
+
+    // Config C rows as our table; one row moved by twice its tolerance.
+    let mut names = vec!["case_id".to_string()];
+    let mut values = vec!["ct".to_string()];
+    let mut moved = String::new();
+    for l in lines {
+        let r = split(l);
+        if r[cfg] != "config_C" || r[value].is_empty() {
+            continue;
+        }
+        let name = if r[agg].is_empty() {
+            r[tag].clone()
+        } else {
+            format!("{}|{}", r[tag], r[agg])
+        };
+        let mut v: f64 = r[value].parse().unwrap();
+        if moved.is_empty() && !r[tol].is_empty() {
+            v += 2.0 * r[tol].parse::<f64>().unwrap();
+            moved = name.clone();
+        }
+        names.push(format!("\"{name}\""));
+        values.push(format!("{v:e}"));
+    }
+    let ours = dir.path().join("ours.csv");
+    std::fs::write(
+        &ours,
+        format!("{}\n{}\n", names.join(","), values.join(",")),
+    )
+    .unwrap();
+
+    let (code, stdout, _) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--reference-config",
+        "config_C",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("drift 1, missing 0"), "{stdout}");
+    assert!(stdout.contains(&format!("drift\tct\t{moved}")), "{stdout}");
+
+    // The file holds several configurations: one must be picked (exit 2, named).
+    let (code, _, stderr) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--reference-config") && stderr.contains("config_A"),
+        "{stderr}"
+    );
+}
