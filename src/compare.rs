@@ -12,6 +12,11 @@
 //! - *IBSI reference*: `family,feature,ibsi_code,config,value,tolerance,...,aggregation,
 //!   ...,ibsi_tag`; a feature is `<ibsi_tag>` or `<ibsi_tag>|<aggregation>`, the row's
 //!   tolerance is its own, and it applies to every case of ours.
+//!
+//! TODO(compare): translate IBSI tags and PyRadiomics names to our canonical names through
+//! the feature registries, so `radaudit extract` output compares with the IBSI reference
+//! and PyRadiomics baseline directly; today names are matched as written (our morphology
+//! names equal the IBSI tags, so those rows already match).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
