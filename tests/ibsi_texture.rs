@@ -286,3 +286,72 @@ fn gldzm_needs_the_morphological_mask() {
     println!("config A GLDZM rows missed with the intensity mask: {misses}");
     assert!(misses > 0);
 }
+
+/// Every texture row of a CT configuration, extracted end to end by `extract_files` with
+/// the configuration's preset (interpolation, re-segmentation, discretisation).
+fn extracted_rows_missed(config: &str, preset: &str) -> (usize, Vec<String>) {
+    use radaudit::features::{config::ExtractConfig, extract};
+    let cfg = ExtractConfig::preset(preset).unwrap();
+    let ours = extract::extract_files(
+        &data("ibsi/ct_phantom/image.nii.gz"),
+        &data("ibsi/ct_phantom/mask.nii.gz"),
+        1,
+        &cfg,
+    )
+    .unwrap();
+    let rows: Vec<RefRow> = reference_rows()
+        .into_iter()
+        .filter(|r| r.config == config)
+        .collect();
+    let mut misses = Vec::new();
+    for r in &rows {
+        let (family, feature) = family_of(&r.tag).unwrap();
+        let agg = [
+            Aggregation::DIRECTIONAL.as_slice(),
+            Aggregation::FREE.as_slice(),
+        ]
+        .concat()
+        .into_iter()
+        .find(|a| a.reference_label() == r.aggregation)
+        .unwrap();
+        let name = format!("{}.{feature}.{}", family.name(), agg.tag());
+        let got = ours.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let tol = r
+            .tolerance
+            .unwrap_or_else(|| three_digit_tolerance(r.value));
+        if !matches!(got, Some(v) if (v - r.value).abs() <= tol) {
+            misses.push(format!(
+                "{name}: ours {got:?}, reference {} (tol {tol})",
+                r.value
+            ));
+        }
+    }
+    for m in &misses {
+        println!("MISS {config} {m}");
+    }
+    println!(
+        "{config}: {}/{} texture rows",
+        rows.len() - misses.len(),
+        rows.len()
+    );
+    (rows.len(), misses)
+}
+
+#[test]
+fn ct_phantom_config_a_through_extraction() {
+    let (n, misses) = extracted_rows_missed("config_A", "ibsi-a");
+    assert_eq!(n, 272);
+    assert!(misses.is_empty(), "{} of {n} rows missed", misses.len());
+}
+
+#[test]
+fn ct_phantom_config_b_through_extraction() {
+    let (n, misses) = extracted_rows_missed("config_B", "ibsi-b");
+    assert!(misses.is_empty(), "{} of {n} rows missed", misses.len());
+}
+
+#[test]
+fn ct_phantom_config_c_through_extraction() {
+    let (n, misses) = extracted_rows_missed("config_C", "ibsi-c");
+    assert!(misses.is_empty(), "{} of {n} rows missed", misses.len());
+}

@@ -22,6 +22,7 @@
 //! `pyradiomics-default` (PyRadiomics' documented defaults: bin width 25 aligned to
 //! multiples of the width, no resampling, voxelArrayShift 0, PCA covariance over N).
 
+use super::texture::{PyRadiomicsOptions, TextureMode, TextureSettings};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -184,6 +185,7 @@ impl ExtractConfig {
             },
             "pyradiomics-default" => ExtractConfig {
                 discretisation: fbs(25.0, BinOrigin::Pyradiomics),
+                texture: Some(toml::toml! { mode = "pyradiomics" }),
                 // PyRadiomics' axis lengths divide the covariance by N (breast1 baseline).
                 pca: PcaNorm::Population,
                 ..base
@@ -229,6 +231,7 @@ impl ExtractConfig {
             }
             _ => {}
         }
+        self.texture_settings()?;
         let known: Vec<&str> = super::families().iter().map(|f| f.name).collect();
         for f in &self.families {
             if !known.contains(&f.as_str()) {
@@ -239,6 +242,58 @@ impl ExtractConfig {
             }
         }
         Ok(())
+    }
+
+    /// The texture settings from the `[texture]` table: `mode` (`"ibsi"`, default, or
+    /// `"pyradiomics"`), `distance` (Chebyshev, default 1), `ngldm_alpha` (default 0), and
+    /// in PyRadiomics mode `force_2d` and `merge_directions` (default false).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for an unknown key, mode or a value of the wrong type.
+    pub fn texture_settings(&self) -> Result<TextureSettings, ConfigError> {
+        let mut s = TextureSettings::default();
+        let Some(t) = &self.texture else {
+            return Ok(s);
+        };
+        let bad = |k: &str, v: &toml::Value| {
+            ConfigError::Invalid(format!("texture.{k} = {v}: wrong type or value"))
+        };
+        let uint = |k: &str, v: &toml::Value| {
+            v.as_integer()
+                .filter(|&i| i >= 0)
+                .map(|i| i as u64)
+                .ok_or_else(|| bad(k, v))
+        };
+        let mut py = PyRadiomicsOptions::default();
+        let mut pyradiomics = false;
+        for (k, v) in t {
+            match k.as_str() {
+                "mode" => match v.as_str() {
+                    Some("ibsi") => pyradiomics = false,
+                    Some("pyradiomics") => pyradiomics = true,
+                    _ => return Err(bad(k, v)),
+                },
+                "distance" => {
+                    s.distance = uint(k, v)
+                        .ok()
+                        .filter(|&d| d >= 1)
+                        .ok_or_else(|| bad(k, v))? as usize
+                }
+                "ngldm_alpha" => s.ngldm_alpha = uint(k, v)? as u32,
+                "force_2d" => py.force_2d = v.as_bool().ok_or_else(|| bad(k, v))?,
+                "merge_directions" => py.merge_directions = v.as_bool().ok_or_else(|| bad(k, v))?,
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "unknown texture key {k:?} (known: mode, distance, ngldm_alpha, \
+                         force_2d, merge_directions)"
+                    )))
+                }
+            }
+        }
+        if pyradiomics {
+            s.mode = TextureMode::PyRadiomics(py);
+        }
+        Ok(s)
     }
 
     /// Whether family `name` is enabled.

@@ -52,9 +52,8 @@ pub struct Family {
 
 /// The families, in output order.
 ///
-/// Hook for the texture families (`texture/`, issue 5): append their [`Family`] entries
-/// here (e.g. `Family { name: "glcm", compute: texture::glcm::family }`); they receive the
-/// same [`Context`] with the discretised grey levels.
+/// The texture families (`texture/`) receive the same [`Context`] with the discretised
+/// grey levels; their settings come from the config's `[texture]` table.
 pub fn families() -> Vec<Family> {
     vec![
         Family {
@@ -77,7 +76,39 @@ pub fn families() -> Vec<Family> {
             name: "ivh",
             compute: ivh_family,
         },
+        Family {
+            name: "glcm",
+            compute: |c| texture_family(c, texture::Family::Glcm),
+        },
+        Family {
+            name: "glrlm",
+            compute: |c| texture_family(c, texture::Family::Glrlm),
+        },
+        Family {
+            name: "glszm",
+            compute: |c| texture_family(c, texture::Family::Glszm),
+        },
+        Family {
+            name: "gldzm",
+            compute: |c| texture_family(c, texture::Family::Gldzm),
+        },
+        Family {
+            name: "ngtdm",
+            compute: |c| texture_family(c, texture::Family::Ngtdm),
+        },
+        Family {
+            name: "ngldm",
+            compute: |c| texture_family(c, texture::Family::Ngldm),
+        },
     ]
+}
+
+/// One texture family on the discretised grey levels; GLDZM distances use the
+/// morphological mask (IBSI 3.11).
+fn texture_family(c: &Context, family: texture::Family) -> FeatureList {
+    // validate() has checked the table; a config built in code falls back to defaults.
+    let settings = c.config.texture_settings().unwrap_or_default();
+    family.compute(c.discretised, &c.prepared.morph, &settings)
 }
 
 fn morph_family(c: &Context) -> FeatureList {
