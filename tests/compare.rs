@@ -198,3 +198,55 @@ fn ibsi_reference_layout_uses_its_own_tolerances() {
         "{stderr}"
     );
 }
+
+#[test]
+fn extracted_lung1_texture_matches_pyradiomics_baseline_through_compare() {
+    // End to end: `radaudit extract` (PyRadiomics preset and names) on lung1, then
+    // `radaudit compare` against each texture baseline within 0.1% relative.
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("cohort.csv");
+    std::fs::write(
+        &cohort,
+        format!(
+            "case_id,image,mask\nlung1,{},{}\n",
+            data("pyradiomics/lung1_image.nrrd").display(),
+            data("pyradiomics/lung1_label.nrrd").display()
+        ),
+    )
+    .unwrap();
+    let ours = dir.path().join("lung1.csv");
+    let status = Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args(["extract", "--cohort", cohort.to_str().unwrap()])
+        .args(["--config", "pyradiomics-default", "--names", "pyradiomics"])
+        .args(["--out", ours.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tol = dir.path().join("tol.csv");
+    std::fs::write(&tol, "pattern,kind,value\n*,rel,0.001\n").unwrap();
+    // Features per baseline file (PyRadiomics' README): glcm 24, gldm 14, glrlm 16,
+    // glszm 16, ngtdm 5.
+    for (file, n) in [
+        ("glcm", 24),
+        ("gldm", 14),
+        ("glrlm", 16),
+        ("glszm", 16),
+        ("ngtdm", 5),
+    ] {
+        let reference = data(&format!("pyradiomics/baseline/baseline_{file}.csv"));
+        let (code, stdout, stderr) = run(&[
+            "--ours",
+            ours.to_str().unwrap(),
+            "--reference",
+            reference.to_str().unwrap(),
+            "--tolerances",
+            tol.to_str().unwrap(),
+            "--allow-missing",
+        ]);
+        assert_eq!(code, 0, "{file}: {stdout}{stderr}");
+        assert!(
+            stdout.starts_with(&format!("match {n}, drift 0")),
+            "{file}: {stdout}"
+        );
+    }
+}

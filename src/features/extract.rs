@@ -87,16 +87,25 @@ pub fn extract_files(
 }
 
 /// Renames features for output: canonical names as they are; PyRadiomics names for the
-/// features that have a counterpart (others dropped).
+/// features that have a counterpart (others dropped). Texture features keep PyRadiomics'
+/// default aggregation only (3D, averaged over directions: `3d_avg`, or `3d` for the
+/// direction-free matrices), so each PyRadiomics name appears once.
 pub fn rename(features: FeatureList, names: Names) -> FeatureList {
     match names {
         Names::Canonical => features,
         Names::Pyradiomics => features
             .into_iter()
             .filter_map(|(n, v)| {
+                let texture = n.ends_with(".3d_avg") || n.ends_with(".3d");
                 registry::lookup(&n)
                     .and_then(|e| e.pyradiomics)
-                    .map(|p| (p.to_string(), v))
+                    .map(str::to_string)
+                    .or_else(|| {
+                        texture
+                            .then(|| super::texture::pyradiomics_name(&n))
+                            .flatten()
+                    })
+                    .map(|p| (p, v))
             })
             .collect(),
     }
