@@ -10,13 +10,13 @@
 //! - *PyRadiomics baseline*: header `featureName,<test>,...`, one row per feature, one
 //!   column per test (case); `diagnostics_*` rows are skipped.
 //! - *IBSI reference*: `family,feature,ibsi_code,config,value,tolerance,...,aggregation,
-//!   ...,ibsi_tag`; a feature is `<ibsi_tag>` or `<ibsi_tag>|<aggregation>`, the row's
-//!   tolerance is its own, and it applies to every case of ours.
+//!   ...,ibsi_tag`; a feature is our canonical name for (tag, aggregation) from the
+//!   feature registries (`stat.mean`, `glcm.joint_max.3d_avg`), else `<ibsi_tag>` or
+//!   `<ibsi_tag>|<aggregation>` as written; the row's tolerance is its own, and it applies
+//!   to every case of ours.
 //!
-//! TODO(compare): translate IBSI tags and PyRadiomics names to our canonical names through
-//! the feature registries, so `radaudit extract` output compares with the IBSI reference
-//! and PyRadiomics baseline directly; today names are matched as written (our morphology
-//! names equal the IBSI tags, so those rows already match).
+//! PyRadiomics names are compared as written: `radaudit extract --names pyradiomics` writes
+//! them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -152,11 +152,13 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
                 continue;
             };
             let a = agg.map(|i| rec[i].trim()).unwrap_or("");
-            let feature = if a.is_empty() {
-                rec[tag].clone()
-            } else {
-                format!("{}|{a}", rec[tag])
-            };
+            let feature = canonical_name(&rec[tag], a).unwrap_or_else(|| {
+                if a.is_empty() {
+                    rec[tag].clone()
+                } else {
+                    format!("{}|{a}", rec[tag])
+                }
+            });
             let own = match tol.map(|i| rec[i].trim()).filter(|s| !s.is_empty()) {
                 Some(s) => Some(Tolerance::Abs(number(s).filter(|x| *x >= 0.0).ok_or_else(
                     || {
@@ -191,6 +193,41 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
         }
     }
     Ok(t)
+}
+
+/// Our canonical name of IBSI feature `tag` under `aggregation` (empty for the families
+/// without one): the registry's entry, or for texture `<family>.<feature>.<aggregation>`
+/// with the tag's dots after the family prefix turned into underscores.
+pub fn canonical_name(tag: &str, aggregation: &str) -> Option<String> {
+    use crate::features::registry;
+    use crate::features::texture::{Aggregation, Family};
+
+    if aggregation.is_empty() {
+        return registry::by_ibsi_tag(tag).map(|e| e.name.to_string());
+    }
+    let (prefix, rest) = tag.split_once('.')?;
+    let family = match prefix {
+        "cm" => Family::Glcm,
+        "rlm" => Family::Glrlm,
+        "szm" => Family::Glszm,
+        "dzm" => Family::Gldzm,
+        "ngt" => Family::Ngtdm,
+        "ngl" => Family::Ngldm,
+        _ => return None,
+    };
+    let agg = [
+        Aggregation::DIRECTIONAL.as_slice(),
+        Aggregation::FREE.as_slice(),
+    ]
+    .concat()
+    .into_iter()
+    .find(|a| a.reference_label() == aggregation)?;
+    let feature = rest.replace('.', "_");
+    family
+        .table()
+        .iter()
+        .any(|i| i.name == feature)
+        .then(|| format!("{}.{feature}.{}", family.name(), agg.tag()))
 }
 
 /// Tolerance rules from a file `pattern,kind,value`: a feature name, a family `glcm.*` or

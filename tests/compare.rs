@@ -128,62 +128,42 @@ fn pyradiomics_baseline_layout_matches_copy_and_flags_drift() {
     assert_eq!(code, 1);
 }
 
+fn extract(image: &Path, mask: &Path, preset: &str, out: &Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args(["--quiet", "extract", "--image", image.to_str().unwrap()])
+        .args(["--mask", mask.to_str().unwrap(), "--config", preset])
+        .args(["--out", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 #[test]
-fn ibsi_reference_layout_uses_its_own_tolerances() {
+fn extracted_digital_phantom_matches_every_ibsi_row_through_compare() {
+    // Every digital-phantom row (74 non-texture + 408 texture, all aggregations), keyed by
+    // our canonical names through the registries, to 3 significant digits.
     let dir = tempfile::tempdir().unwrap();
-    let reference = data("ibsi/reference_values.csv");
-    let text = std::fs::read_to_string(&reference).unwrap();
-    let mut lines = text.lines();
-    let header = split(lines.next().unwrap());
-    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let (tag, value, cfg, agg, tol) = (
-        col("ibsi_tag"),
-        col("value"),
-        col("config"),
-        col("aggregation"),
-        col("tolerance"),
-    );
-
-    // Config C rows as our table; one row moved by twice its tolerance.
-    let mut names = vec!["case_id".to_string()];
-    let mut values = vec!["ct".to_string()];
-    let mut moved = String::new();
-    for l in lines {
-        let r = split(l);
-        if r[cfg] != "config_C" || r[value].is_empty() {
-            continue;
-        }
-        let name = if r[agg].is_empty() {
-            r[tag].clone()
-        } else {
-            format!("{}|{}", r[tag], r[agg])
-        };
-        let mut v: f64 = r[value].parse().unwrap();
-        if moved.is_empty() && !r[tol].is_empty() {
-            v += 2.0 * r[tol].parse::<f64>().unwrap();
-            moved = name.clone();
-        }
-        names.push(format!("\"{name}\""));
-        values.push(format!("{v:e}"));
-    }
-    let ours = dir.path().join("ours.csv");
-    std::fs::write(
+    let ours = dir.path().join("dp.csv");
+    extract(
+        &data("ibsi/digital_phantom/image.nii.gz"),
+        &data("ibsi/digital_phantom/mask.nii.gz"),
+        "ibsi-digital-phantom",
         &ours,
-        format!("{}\n{}\n", names.join(","), values.join(",")),
-    )
-    .unwrap();
-
-    let (code, stdout, _) = run(&[
+    );
+    let reference = data("ibsi/reference_values.csv");
+    let (code, stdout, stderr) = run(&[
         "--ours",
         ours.to_str().unwrap(),
         "--reference",
         reference.to_str().unwrap(),
         "--reference-config",
-        "config_C",
+        "digital_phantom",
     ]);
-    assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("drift 1, missing 0"), "{stdout}");
-    assert!(stdout.contains(&format!("drift\tct\t{moved}")), "{stdout}");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("match 482, drift 0, missing 0"),
+        "{stdout}"
+    );
 
     // The file holds several configurations: one must be picked (exit 2, named).
     let (code, _, stderr) = run(&[
@@ -196,6 +176,40 @@ fn ibsi_reference_layout_uses_its_own_tolerances() {
     assert!(
         stderr.contains("--reference-config") && stderr.contains("config_A"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn extracted_ct_config_c_drifts_only_in_the_known_mesh_rows() {
+    // The reference's own tolerances apply; the only drifts are the mesh-based rows listed
+    // in tests/ibsi_intensity.rs (KNOWN_MISSES_C), and compare exits 1 naming them.
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ct.csv");
+    extract(
+        &data("ibsi/ct_phantom/image.nii.gz"),
+        &data("ibsi/ct_phantom/mask.nii.gz"),
+        "ibsi-c",
+        &ours,
+    );
+    let reference = data("ibsi/reference_values.csv");
+    let (code, stdout, _) = run(&[
+        "--ours",
+        ours.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--reference-config",
+        "config_C",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    let drifted: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("drift\t") || l.starts_with("missing\t"))
+        .map(|l| l.split('\t').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        drifted,
+        ["morph.asphericity", "morph.comp_2", "morph.sphericity"],
+        "{stdout}"
     );
 }
 
