@@ -409,8 +409,8 @@ fn first_spacing(s: &Slice) -> (f64, f64) {
     (s.spacing[1], s.spacing[0])
 }
 
-/// True when `path` is an RTSTRUCT file.
-pub fn is_rtstruct(path: &Path) -> bool {
+/// True when `path` is a DICOM file of Modality `modality` (header read only).
+pub(super) fn has_modality(path: &Path, modality: &str) -> bool {
     path.is_file()
         && looks_like_dicom(path)
         && dicom_object::OpenFileOptions::new()
@@ -418,7 +418,12 @@ pub fn is_rtstruct(path: &Path) -> bool {
             .open_file(path)
             .ok()
             .and_then(|o| get_str(&o, MODALITY))
-            .is_some_and(|m| m == "RTSTRUCT")
+            .is_some_and(|m| m == modality)
+}
+
+/// True when `path` is an RTSTRUCT file.
+pub fn is_rtstruct(path: &Path) -> bool {
+    has_modality(path, "RTSTRUCT")
 }
 
 /// ROI numbers and names of an RTSTRUCT, in file order.
@@ -433,18 +438,25 @@ pub fn rtstruct_rois(path: &Path) -> Result<Vec<(i64, String)>, ImageError> {
 }
 
 fn roi_list(path: &Path, obj: &InMemDicomObject) -> Result<Vec<(i64, String)>, ImageError> {
+    numbered_names(path, obj, STRUCTURE_SET_ROI_SEQ, ROI_NUMBER, ROI_NAME)
+}
+
+/// `(number, name)` of each item of sequence `seq` that has a `number` tag, in file order
+/// (RTSTRUCT ROIs, SEG segments).
+pub(super) fn numbered_names(
+    path: &Path,
+    obj: &InMemDicomObject,
+    seq: Tag,
+    number: Tag,
+    name: Tag,
+) -> Result<Vec<(i64, String)>, ImageError> {
     let items = obj
-        .get(STRUCTURE_SET_ROI_SEQ)
+        .get(seq)
         .and_then(|e| e.items())
-        .ok_or_else(|| dicom_err(path, "StructureSetROISequence (3006,0020) missing"))?;
+        .ok_or_else(|| dicom_err(path, format!("sequence {seq} missing")))?;
     Ok(items
         .iter()
-        .filter_map(|it| {
-            Some((
-                get_int(it, ROI_NUMBER)?,
-                get_str(it, ROI_NAME).unwrap_or_default(),
-            ))
-        })
+        .filter_map(|it| Some((get_int(it, number)?, get_str(it, name).unwrap_or_default())))
         .collect())
 }
 

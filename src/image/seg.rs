@@ -27,10 +27,9 @@ use std::path::Path;
 use dicom_object::{open_file, InMemDicomObject, Tag};
 use ndarray::Array3;
 
-use super::dicom::{dicom_err, get_int, get_str, looks_like_dicom, need_floats};
+use super::dicom::{dicom_err, get_int, get_str, has_modality, need_floats, numbered_names};
 use super::{Geometry, ImageError, Mask};
 
-const MODALITY: Tag = Tag(0x0008, 0x0060);
 const ROWS: Tag = Tag(0x0028, 0x0010);
 const COLUMNS: Tag = Tag(0x0028, 0x0011);
 const NUMBER_OF_FRAMES: Tag = Tag(0x0028, 0x0008);
@@ -54,14 +53,7 @@ const PIXEL_SPACING: Tag = Tag(0x0028, 0x0030);
 
 /// True when `path` is a DICOM Segmentation (Modality SEG).
 pub fn is_seg(path: &Path) -> bool {
-    path.is_file()
-        && looks_like_dicom(path)
-        && dicom_object::OpenFileOptions::new()
-            .read_until(PIXEL_DATA)
-            .open_file(path)
-            .ok()
-            .and_then(|o| get_str(&o, MODALITY))
-            .is_some_and(|m| m == "SEG")
+    has_modality(path, "SEG")
 }
 
 /// Segment numbers and labels of a SEG object, in file order.
@@ -76,19 +68,7 @@ pub fn segments(path: &Path) -> Result<Vec<(i64, String)>, ImageError> {
 }
 
 fn segment_list(path: &Path, obj: &InMemDicomObject) -> Result<Vec<(i64, String)>, ImageError> {
-    let items = obj
-        .get(SEGMENT_SEQ)
-        .and_then(|e| e.items())
-        .ok_or_else(|| dicom_err(path, "SegmentSequence (0062,0002) missing"))?;
-    Ok(items
-        .iter()
-        .filter_map(|it| {
-            Some((
-                get_int(it, SEGMENT_NUMBER)?,
-                get_str(it, SEGMENT_LABEL).unwrap_or_default(),
-            ))
-        })
-        .collect())
+    numbered_names(path, obj, SEGMENT_SEQ, SEGMENT_NUMBER, SEGMENT_LABEL)
 }
 
 /// The item of a functional-group sequence `seq` in `frame` groups, else in the shared
