@@ -60,8 +60,9 @@ pub struct Args {
     /// point: the ICC must reach the threshold; lower: its interval's lower bound must.
     #[arg(long, default_value = "point", value_parser = ["point", "lower"])]
     pub rule: String,
-    /// Missing ratings: listwise (drop the case) or keep (unbalanced estimators).
-    #[arg(long, default_value = "listwise", value_parser = ["listwise", "keep"])]
+    /// Missing ratings: listwise (drop the case), keep (unbalanced ANOVA, Method III) or
+    /// reml (REML variance components, profile-likelihood intervals).
+    #[arg(long, default_value = "listwise", value_parser = ["listwise", "keep", "reml"])]
     pub missing: String,
     /// Interval level.
     #[arg(long, default_value_t = 0.95)]

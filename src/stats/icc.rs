@@ -37,8 +37,10 @@
 //! into the balanced formulas; they are approximations (flagged by
 //! [`IccWarning::ApproximateInterval`]), not exact intervals. The average-measure forms
 //! then describe the mean of `k0` (one-way) or `k_a` (two-way) ratings.
-//! TODO(stats): REML variance components for the two-way forms on incomplete data, with
-//! profile-likelihood intervals, would use the information more efficiently than Method III.
+//! [`MissingMethod::Reml`] keeps incomplete targets too, but estimates the variance
+//! components by REML ([`crate::stats::reml`]), which uses the information of unbalanced
+//! data more efficiently than Method III and never gives a negative ICC; its interval is
+//! the profile-likelihood interval. The F test reported beside it stays Method III's.
 //!
 //! # Reference
 //! - Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
@@ -52,6 +54,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+
+use crate::stats::reml;
 
 /// Sums of squares at or below this fraction of the total sum of squares count as zero
 /// (perfect agreement, zero between-target variance). Rounding in the means of identical
@@ -117,6 +121,14 @@ impl IccForm {
         model: Model::TwoWayMixed,
         unit: Unit::Average,
     };
+
+    /// The single-rating form of `model`.
+    pub fn single(model: Model) -> IccForm {
+        IccForm {
+            model,
+            unit: Unit::Single,
+        }
+    }
 
     /// All six forms in Shrout & Fleiss' order.
     pub const ALL: [IccForm; 6] = [
@@ -206,6 +218,9 @@ pub enum MissingMethod {
     /// Keep incomplete targets: unbalanced one-way ANOVA and Henderson Method III (module
     /// doc, "Incomplete data").
     Keep,
+    /// Keep incomplete targets: REML variance components with profile-likelihood
+    /// intervals ([`crate::stats::reml`]); the F test stays that of [`MissingMethod::Keep`].
+    Reml,
 }
 
 impl FromStr for MissingMethod {
@@ -215,6 +230,7 @@ impl FromStr for MissingMethod {
         match s.to_ascii_lowercase().as_str() {
             "listwise" => Ok(MissingMethod::Listwise),
             "keep" => Ok(MissingMethod::Keep),
+            "reml" => Ok(MissingMethod::Reml),
             _ => Err(IccError::UnknownMissingMethod {
                 given: s.to_string(),
             }),
@@ -451,7 +467,7 @@ pub enum IccError {
     Confidence { value: f64 },
     #[error("unknown ICC form {given:?}; expected 1,1 2,1 3,1 1,k 2,k 3,k or A,1 C,1 A,k C,k")]
     UnknownForm { given: String },
-    #[error("unknown missing-data method {given:?}; expected listwise or keep")]
+    #[error("unknown missing-data method {given:?}; expected listwise, keep or reml")]
     UnknownMissingMethod { given: String },
 }
 
@@ -819,16 +835,35 @@ pub fn icc_fit(
                 mean_squares: ms,
             })
         }
-        MissingMethod::Keep => {
+        MissingMethod::Keep | MissingMethod::Reml => {
             let layout = Layout::of(r);
             let needs_two_way = forms.iter().any(|f| f.model != Model::OneWay);
             let ms = unbalanced_mean_squares(&layout, needs_two_way)?;
+            let mut fits: Vec<(Model, Option<RemlResult>)> = Vec::new();
             let estimates = forms
                 .iter()
                 .map(|&f| {
                     let mut e = estimate(&ms, f, confidence);
-                    e.warnings.push(IccWarning::ApproximateInterval);
-                    e
+                    if missing == MissingMethod::Keep || is_degenerate(&e) {
+                        e.warnings.push(IccWarning::ApproximateInterval);
+                        return e;
+                    }
+                    let fit = match fits.iter().find(|(m, _)| *m == f.model) {
+                        Some((_, fit)) => fit.clone(),
+                        None => {
+                            let single = estimate(&ms, IccForm::single(f.model), confidence);
+                            let fit = reml_single(&layout, f.model, &ms, single.icc, confidence);
+                            fits.push((f.model, fit.clone()));
+                            fit
+                        }
+                    };
+                    match fit {
+                        Some(fit) => with_reml(e, &fit, layout.raters.len() as f64),
+                        None => {
+                            e.warnings.push(IccWarning::ApproximateInterval);
+                            e
+                        }
+                    }
                 })
                 .collect();
             Ok(IccFit {
@@ -841,6 +876,80 @@ pub fn icc_fit(
             })
         }
     }
+}
+
+/// The REML single-rating ICC and its profile interval.
+#[derive(Debug, Clone, Copy)]
+struct RemlResult {
+    icc: f64,
+    lower: f64,
+    upper: f64,
+}
+
+/// An estimate fixed by a degenerate table (exact, NaN or boundary): REML adds nothing.
+fn is_degenerate(e: &IccEstimate) -> bool {
+    e.warnings.iter().any(|w| {
+        matches!(
+            w,
+            IccWarning::PerfectAgreement
+                | IccWarning::ZeroResidualVariance
+                | IccWarning::NoVariance
+                | IccWarning::IntervalUndefined
+        )
+    })
+}
+
+/// Fits the REML model of `model` on the incomplete table, started at the ANOVA estimate;
+/// `None` (with a log line) when REML cannot be fitted, so the caller keeps Method III.
+fn reml_single(
+    l: &Layout,
+    model: Model,
+    ms: &MeanSquares,
+    anova_icc: f64,
+    confidence: f64,
+) -> Option<RemlResult> {
+    let problem = match reml::Problem::new(&l.cells, l.raters.len(), model) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("REML not fitted, Method III kept: {e}");
+            return None;
+        }
+    };
+    let s2_b = ((ms.ms_cols - ms.ms_error) / ms.n_b).max(0.0);
+    let start_b = s2_b / (s2_b + ms.ms_error);
+    match problem.fit(anova_icc, start_b) {
+        Ok(fit) => {
+            let (lower, upper) = problem.interval(&fit, confidence);
+            Some(RemlResult {
+                icc: fit.icc(),
+                lower,
+                upper,
+            })
+        }
+        Err(e) => {
+            tracing::warn!("REML not fitted, Method III kept: {e}");
+            None
+        }
+    }
+}
+
+/// Replaces the point estimate and interval of `e` by the REML ones (stepped up to the mean
+/// of `k` ratings for the average forms); F, df and p stay those of Method III.
+fn with_reml(mut e: IccEstimate, fit: &RemlResult, k: f64) -> IccEstimate {
+    let step = |x: f64| match e.form.unit {
+        Unit::Single => x,
+        Unit::Average => spearman_brown(x, k),
+    };
+    e.icc = step(fit.icc);
+    e.ci_lower = step(fit.lower);
+    e.ci_upper = step(fit.upper);
+    e.warnings.retain(|w| {
+        !matches!(
+            w,
+            IccWarning::BelowLowerBound { .. } | IccWarning::AverageUndefined { .. }
+        )
+    });
+    e
 }
 
 /// Computes one form from the mean squares (balanced or effective).

@@ -5,6 +5,7 @@ pub mod ccc;
 pub mod concordance;
 pub mod icc;
 pub mod proportion;
+pub mod reml;
 pub mod rng;
 pub mod roc;
 pub mod stability;
