@@ -1238,6 +1238,13 @@ mod dicom_fixture {
     /// A BINARY SEG with segments 1 "Tumour" and 2 "Liver", frames cropped to 3x5 and
     /// placed at offsets on the CT grid; `shift` moves every frame along x (mm).
     pub fn write_seg(path: &Path, shift: f64) {
+        write_seg_with(path, shift, false);
+    }
+
+    /// The SEG fixture as FRACTIONAL (8 bits, maximum 255): inside pixels alternate 255 and
+    /// 128 (the lowest value at or above half of 255), outside pixels 0 and 127, so the
+    /// thresholded mask equals the BINARY one only if the threshold sits exactly there.
+    pub fn write_seg_with(path: &Path, shift: f64, fractional: bool) {
         let mut bits = Vec::new();
         for f in 0..SEG_FRAMES.len() {
             for r in 0..SEG_ROWS {
@@ -1246,15 +1253,33 @@ mod dicom_fixture {
                 }
             }
         }
-        let mut bytes = vec![0u8; bits.len().div_ceil(8)];
-        for (idx, &b) in bits.iter().enumerate() {
-            if b {
-                bytes[idx / 8] |= 1 << (idx % 8);
+        let mut bytes = if fractional {
+            bits.iter()
+                .enumerate()
+                .map(|(idx, &b)| match (b, idx % 2 == 0) {
+                    (true, true) => 255u8,
+                    (true, false) => 128,
+                    (false, true) => 0,
+                    (false, false) => 127,
+                })
+                .collect()
+        } else {
+            let mut packed = vec![0u8; bits.len().div_ceil(8)];
+            for (idx, &b) in bits.iter().enumerate() {
+                if b {
+                    packed[idx / 8] |= 1 << (idx % 8);
+                }
             }
-        }
+            packed
+        };
         if bytes.len() % 2 == 1 {
             bytes.push(0);
         }
+        let (bits_allocated, kind) = if fractional {
+            (8u16, "FRACTIONAL")
+        } else {
+            (1u16, "BINARY")
+        };
         let seq = |tag: (u16, u16), items: Vec<InMemDicomObject>| {
             DataElement::new(Tag(tag.0, tag.1), VR::SQ, DataSetSequence::from(items))
         };
@@ -1332,8 +1357,9 @@ mod dicom_fixture {
                 VR::US,
                 PrimitiveValue::from(SEG_COLS as u16),
             ),
-            el(0x0028, 0x0100, VR::US, PrimitiveValue::from(1u16)),
-            el(0x0062, 0x0001, VR::CS, s("BINARY")),
+            el(0x0028, 0x0100, VR::US, PrimitiveValue::from(bits_allocated)),
+            el(0x0062, 0x0001, VR::CS, s(kind)),
+            el(0x0062, 0x000E, VR::US, PrimitiveValue::from(255u16)),
             seq(
                 (0x0062, 0x0002),
                 vec![segment(1, "Tumour"), segment(2, "Liver")],
@@ -1532,6 +1558,13 @@ fn dicom_seg_frames_placed_on_the_grid() {
         e.contains("frame 1") && e.contains("not on the image grid"),
         "{e}"
     );
+
+    // The same segmentation stored FRACTIONAL is thresholded at 128 of 255 (128 in,
+    // 127 out) and gives the same mask.
+    let frac = dir.path().join("fractional.dcm");
+    write_seg_with(&frac, 0.0, true);
+    let (mf, _) = image::read_mask_for(&frac, &v, Some("Tumour")).unwrap();
+    assert_eq!(mf.labels, want);
 
     // A SEG in the image folder is not an image slice.
     write_seg(&ct.join("seg.dcm"), 0.0);

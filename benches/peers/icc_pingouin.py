@@ -41,8 +41,11 @@ def time_pingouin(path, out):
     for feature, g in long.groupby("feature", sort=False):
         res = pg.intraclass_corr(data=g, targets="case_id", raters="rater",
                                  ratings="value")
-        r = res[res["Type"] == "ICC1"].iloc[0]
-        rows.append((feature, r["ICC"], r["CI95%"][0], r["CI95%"][1], r["F"], r["pval"]))
+        # pingouin 0.7 labels the forms "ICC(1,1)" and the interval "CI95"; older
+        # releases used "ICC1" and "CI95%".
+        r = res[res["Type"].isin(["ICC(1,1)", "ICC1"])].iloc[0]
+        ci = r["CI95"] if "CI95" in r else r["CI95%"]
+        rows.append((feature, r["ICC"], ci[0], ci[1], r["F"], r["pval"]))
     pd.DataFrame(rows, columns=["feature", "icc", "lo", "hi", "f", "p"]).to_csv(out, index=False)
     print(f"pingouin_seconds {time.perf_counter() - t0:.3f}")
 

@@ -17,7 +17,7 @@ fi
 py="$venv/bin/python"
 
 [ -f "$work/long.csv" ] || "$py" "$here/icc_pingouin.py" make "$work/long.csv" 2000 200 10
-(cd "$root" && cargo build --release --quiet --bin radaudit)
+(cd "$root" && cargo build --release --quiet --tests)
 bin="${CARGO_TARGET_DIR:-$root/target}/release/radaudit"
 
 start=$(date +%s.%N)
