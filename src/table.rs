@@ -102,7 +102,9 @@ pub fn round_sig(x: f64, digits: usize) -> f64 {
 }
 
 /// Formats a number for CSV output: rounded to [`OUTPUT_SIG_DIGITS`], shortest form,
-/// `NaN`, `inf` and `-inf` spelled out.
+/// `NaN`, `inf` and `-inf` spelled out; magnitudes below 1e-6 or from 1e15 up in
+/// scientific notation (`3.095876765e-193`), which every CSV reader parses, rather than
+/// hundreds of zeros.
 pub fn fmt_num(x: f64) -> String {
     if x.is_nan() {
         return "NaN".to_string();
@@ -117,6 +119,9 @@ pub fn fmt_num(x: f64) -> String {
     let r = round_sig(x, OUTPUT_SIG_DIGITS);
     if r == 0.0 {
         return "0".to_string();
+    }
+    if r.abs() < 1e-6 || r.abs() >= 1e15 {
+        return format!("{r:e}");
     }
     format!("{r}")
 }
@@ -597,6 +602,10 @@ mod tests {
         assert_eq!(fmt_num(f64::INFINITY), "inf");
         assert_eq!(fmt_num(-0.0), "0");
         assert_eq!(fmt_num(0.1 + 0.2), "0.3");
+        assert_eq!(fmt_num(3.095_876_765_286_9e-193), "3.095876765e-193");
+        assert_eq!(fmt_num(2.5e20), "2.5e20");
+        assert_eq!(fmt_num(0.000_001), "0.000001");
+        assert_eq!("3.095876765e-193".parse::<f64>().unwrap(), 3.095876765e-193);
     }
 
     #[test]

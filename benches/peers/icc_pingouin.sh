@@ -10,10 +10,9 @@ root="$(cd "$here/../.." && pwd)"
 venv="$here/.venv"
 work="${WORK:-$(mktemp -d)}"
 
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet pingouin
-fi
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+# The venv is shared with other peer scripts: install by what is missing.
+"$venv/bin/python" -c "import pingouin" 2>/dev/null || "$venv/bin/pip" install --quiet pingouin
 py="$venv/bin/python"
 
 [ -f "$work/long.csv" ] || "$py" "$here/icc_pingouin.py" make "$work/long.csv" 2000 200 10

@@ -10,11 +10,11 @@ cd "$(dirname "$0")/../.."
 REPS="${1:-5}"
 IMG="../shared/data/pyradiomics/lung2_image.nrrd"
 VENV="benches/peers/.venv"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet SimpleITK numpy
-fi
-cargo build --release --quiet --bin radaudit
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+# The venv is shared with other peer scripts: install by what is missing, not by its absence.
+"$VENV/bin/python" -c "import SimpleITK, numpy" 2>/dev/null \
+  || "$VENV/bin/pip" install --quiet SimpleITK numpy
+cargo build --release --quiet --tests
 BIN="${CARGO_TARGET_DIR:-target}/release/radaudit"
 times=()
 for _ in $(seq "$REPS"); do
