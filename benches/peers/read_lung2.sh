@@ -16,13 +16,17 @@ VENV="benches/peers/.venv"
   || "$VENV/bin/pip" install --quiet SimpleITK numpy
 cargo build --release --quiet --tests
 BIN="${CARGO_TARGET_DIR:-target}/release/radaudit"
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 times=()
+cpu=()
 for _ in $(seq "$REPS"); do
   t0=$(date +%s.%N)
-  "$BIN" --quiet inspect "$IMG" > /dev/null
+  c=$( { /usr/bin/time -f "%U %S" "$BIN" --quiet --threads 1 inspect "$IMG" > /dev/null; } \
+    2>&1 | tail -1)
   t1=$(date +%s.%N)
   times+=("$(echo "$t1 - $t0" | bc -l)")
+  cpu+=("$(echo "$c" | awk '{print $1 + $2}')")
 done
-ours=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-echo "radaudit median_s $ours"
+echo "radaudit median_s $(printf '%s\n' "${times[@]}" | median)" \
+  "cpu_s $(printf '%s\n' "${cpu[@]}" | median)"
 "$VENV/bin/python" benches/peers/read_lung2.py "$IMG" "$REPS"

@@ -254,14 +254,21 @@ fn read_any(path: &Path) -> Result<(ndarray::Array3<f64>, Geometry, ReadInfo), I
 /// The reader's errors; [`ImageError::NonFinite`] when voxels are NaN or infinite.
 pub fn read_volume_with_info(path: &Path) -> Result<(Volume, ReadInfo), ImageError> {
     let (data, geometry, info) = read_any(path)?;
-    let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
-    if let Some(((z, y, x), _)) = bad.next() {
-        let count = 1 + bad.count();
-        return Err(ImageError::NonFinite {
-            path: path.to_path_buf(),
-            count,
-            first: [z, y, x],
-        });
+    // Fast scan first; the indexed walk only runs to report where the first bad voxel is.
+    let all_finite = match data.as_slice_memory_order() {
+        Some(v) => v.iter().all(|x| x.is_finite()),
+        None => data.iter().all(|x| x.is_finite()),
+    };
+    if !all_finite {
+        let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
+        if let Some(((z, y, x), _)) = bad.next() {
+            let count = 1 + bad.count();
+            return Err(ImageError::NonFinite {
+                path: path.to_path_buf(),
+                count,
+                first: [z, y, x],
+            });
+        }
     }
     for w in &info.warnings {
         tracing::warn!("{w}");

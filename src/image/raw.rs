@@ -115,7 +115,13 @@ pub fn checked_voxel_count(path: &Path, dims: [u64; 3]) -> Result<usize, ImageEr
     Ok(n as usize)
 }
 
-/// Reads exactly `n_bytes` from `reader`, growing the buffer only as data arrives.
+/// Most bytes reserved before any data has arrived: a header's claim is trusted up to this
+/// much (a 512 x 512 x 128 CT of 16-bit voxels), beyond it the buffer grows as data comes,
+/// so a small file claiming a huge volume cannot make us allocate the claim.
+const MAX_PREALLOC: usize = 64 << 20;
+
+/// Reads exactly `n_bytes` from `reader`; the buffer is reserved up to [`MAX_PREALLOC`]
+/// and grows only as data arrives beyond it.
 ///
 /// # Errors
 /// [`ImageError::Truncated`] when the stream ends early; [`ImageError::Decompress`] when
@@ -126,7 +132,7 @@ pub fn read_exact_bounded<R: Read>(
     n_bytes: usize,
     compressed: bool,
 ) -> Result<Vec<u8>, ImageError> {
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(n_bytes.min(MAX_PREALLOC));
     let got = reader.take(n_bytes as u64).read_to_end(&mut buf);
     match got {
         Ok(_) if buf.len() == n_bytes => Ok(buf),
