@@ -206,8 +206,17 @@ impl ExtractConfig {
         }
         let text = std::fs::read_to_string(Path::new(spec))
             .map_err(|e| ConfigError::Unknown(spec.to_string(), e))?;
-        let cfg: ExtractConfig = toml::from_str(&text).map_err(|source| ConfigError::Toml {
-            path: spec.to_string(),
+        Self::from_toml(spec, &text)
+    }
+
+    /// Parses and validates the TOML `text` of the config file `path` (named in errors).
+    ///
+    /// # Errors
+    /// [`ConfigError::Toml`] for invalid TOML or unknown keys, [`ConfigError::Invalid`] for
+    /// out-of-range values.
+    pub fn from_toml(path: &str, text: &str) -> Result<Self, ConfigError> {
+        let cfg: ExtractConfig = toml::from_str(text).map_err(|source| ConfigError::Toml {
+            path: path.to_string(),
             source,
         })?;
         cfg.validate()?;
