@@ -178,19 +178,44 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
     // Wide: one row per case.
     let id = col("case_id").unwrap_or(0);
     let skip = |h: &str| h.starts_with("diagnostics_") || h == "Image" || h == "Mask";
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    // Per column: cells that are not numbers (count, first line, first cell).
+    let mut text: BTreeMap<usize, (usize, usize, String)> = BTreeMap::new();
     for (line, rec) in &records {
         let case = rec.get(id).cloned().unwrap_or_default();
         if case.is_empty() {
             return Err(layout_err(path, format!("line {line}: empty case id")));
         }
+        if let Some(first) = seen.insert(case.clone(), *line) {
+            return Err(layout_err(
+                path,
+                format!("line {line}: case {case:?} again (first on line {first})"),
+            ));
+        }
         for (j, (h, cell)) in header.iter().zip(rec).enumerate() {
             if j == id || skip(h) {
                 continue;
             }
-            if let Some(v) = number(cell) {
-                t.values.insert((case.clone(), h.clone()), (v, None));
+            match number(cell) {
+                Some(v) => {
+                    t.values.insert((case.clone(), h.clone()), (v, None));
+                }
+                None if !cell.trim().is_empty() => {
+                    text.entry(j).or_insert((0, *line, cell.clone())).0 += 1;
+                }
+                None => {}
             }
         }
+    }
+
+    // Text in a column is reported once per column, with where it starts.
+    for (j, (count, line, cell)) in text {
+        tracing::warn!(
+            "{}: column {:?}: {count} cell(s) not a number, first {cell:?} on line {line}; \
+             not compared",
+            path.display(),
+            header[j]
+        );
     }
     Ok(t)
 }

@@ -22,6 +22,13 @@ pub enum ExtractError {
     /// The mask does not fit the image or the label is absent.
     #[error(transparent)]
     Mask(#[from] image::MaskError),
+    /// The mask file does not fit the image file (both named).
+    #[error("mask {mask} on image {image}")]
+    MaskFile {
+        image: std::path::PathBuf,
+        mask: std::path::PathBuf,
+        source: image::MaskError,
+    },
     /// Preprocessing failed.
     #[error(transparent)]
     Prepare(#[from] preprocess::PrepareError),
@@ -82,7 +89,13 @@ pub fn extract_files(
 ) -> Result<FeatureList, ExtractError> {
     let img = image::read_volume(image_path)?;
     let mask = image::read_mask(mask_path)?;
-    let roi = image::roi(&img, &mask, label, &image::RoiRules::default())?;
+    let roi = image::roi(&img, &mask, label, &image::RoiRules::default()).map_err(|source| {
+        ExtractError::MaskFile {
+            image: image_path.to_path_buf(),
+            mask: mask_path.to_path_buf(),
+            source,
+        }
+    })?;
     extract(&img, &roi.mask, config)
 }
 

@@ -51,6 +51,8 @@ pub struct NiftiHeader {
     pub dim: [i64; 8],
     /// Data type code (`NIFTI_TYPE_*`).
     pub datatype: i16,
+    /// Bits per voxel as the header states them (checked against `datatype`).
+    pub bitpix: i16,
     /// `pixdim[0..8]`; `pixdim[0]` is qfac.
     pub pixdim: [f64; 8],
     /// Byte offset of the voxel data.
@@ -241,6 +243,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<NiftiHeader, ImageError
             big_endian: be,
             dim,
             datatype: f.i16(70),
+            bitpix: f.i16(72),
             pixdim,
             vox_offset: f.f32(108),
             scl_slope: f.f32(112),
@@ -268,6 +271,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<NiftiHeader, ImageError
             big_endian: be,
             dim,
             datatype: f.i16(12),
+            bitpix: f.i16(14),
             pixdim,
             vox_offset: f.i64(168) as f64,
             scl_slope: f.f64(176),
@@ -570,6 +574,16 @@ pub fn read_stream<R: Read>(
     let n = raw::checked_voxel_count(path, grid)?;
     let dtype = datatype_of(path, h.datatype)?;
     let mut warnings = Vec::new();
+    // The standard makes bitpix redundant with datatype; readers follow datatype.
+    if i64::from(h.bitpix) != 8 * dtype.size() as i64 {
+        warnings.push(format!(
+            "{}: bitpix is {} but datatype {} has {} bits per voxel; the datatype is used",
+            path.display(),
+            h.bitpix,
+            h.datatype,
+            8 * dtype.size()
+        ));
+    }
     let (geometry, transform) = choose_geometry(path, &h, &mut warnings)?;
 
     // Skip extensions up to vox_offset.
@@ -670,6 +684,7 @@ mod tests {
             big_endian: false,
             dim: [3, 2, 2, 2, 1, 1, 1, 1],
             datatype: 4,
+            bitpix: 16,
             pixdim: [qfac, 0.5, 0.5, 2.0, 0.0, 0.0, 0.0, 0.0],
             vox_offset: 352.0,
             scl_slope: 0.0,

@@ -152,19 +152,35 @@ pub fn read_exact_bounded<R: Read>(
     }
 }
 
-/// Reads a gzip stream to its end (at most 64 MiB past the voxels), so that a cut or
-/// corrupt tail (CRC, length) is reported even when the voxels themselves were complete.
+/// Most bytes a gzip stream may carry past the voxel data (padding, extensions).
+const MAX_GZIP_TAIL: u64 = 64 << 20;
+
+/// Reads a gzip stream to its end, so that a cut or corrupt tail (CRC, length) is reported
+/// even when the voxels themselves were complete; a stream that goes on for more than
+/// [`MAX_GZIP_TAIL`] bytes past the voxels is refused (a decompression bomb, or a header
+/// that understates the volume), after reading only that much.
 ///
 /// # Errors
-/// [`ImageError::Decompress`] when the rest of the stream does not decode.
+/// [`ImageError::Decompress`] when the rest of the stream does not decode or is too long.
 pub fn finish_gzip<R: Read>(path: &Path, reader: R) -> Result<(), ImageError> {
-    let mut rest = reader.take(64 << 20);
-    std::io::copy(&mut rest, &mut std::io::sink())
-        .map(|_| ())
-        .map_err(|e| ImageError::Decompress {
+    let mut rest = reader.take(MAX_GZIP_TAIL + 1);
+    let tail = std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| {
+        ImageError::Decompress {
             path: path.to_path_buf(),
             reason: format!("{e} after the voxel data"),
-        })
+        }
+    })?;
+    if tail > MAX_GZIP_TAIL {
+        return Err(ImageError::Decompress {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the stream goes on for more than {} MiB past the voxel data the header \
+                 describes (a decompression bomb or a wrong header)",
+                MAX_GZIP_TAIL >> 20
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Gzip decoder over a byte slice.

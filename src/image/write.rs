@@ -350,6 +350,7 @@ mod tests {
                 big_endian: false,
                 dim: [3, 1, 1, 1, 1, 1, 1, 1],
                 datatype: 4,
+                bitpix: 16,
                 pixdim: [qfac, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0],
                 vox_offset: 352.0,
                 scl_slope: 1.0,
