@@ -297,36 +297,46 @@ pub fn read_volume(path: &Path) -> Result<Volume, ImageError> {
 pub fn read_mask_with_info(path: &Path) -> Result<(Mask, ReadInfo), ImageError> {
     let (data, geometry, mut info) = read_any(path)?;
 
-    let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
-    if let Some(((z, y, x), _)) = bad.next() {
-        let count = 1 + bad.count();
-        return Err(ImageError::NonFinite {
-            path: path.to_path_buf(),
-            count,
-            first: [z, y, x],
-        });
-    }
+    // One fast pass; the detailed scans below only run to describe a problem.
     let limit = 9_007_199_254_740_992.0; // 2^53: integers exact in f64
-    let non_integer: Vec<f64> = data
-        .iter()
-        .copied()
-        .filter(|v| v.fract() != 0.0 || v.abs() > limit)
-        .collect();
-    if !non_integer.is_empty() {
-        let mut examples: Vec<f64> = Vec::new();
-        for v in &non_integer {
-            if examples.len() == 5 {
-                break;
-            }
-            if !examples.contains(v) {
-                examples.push(*v);
-            }
+    // `as i64` truncates (saturating; NaN to 0), so the round trip holds exactly for the
+    // integers up to 2^53 and fails for fractions, NaN and infinities.
+    let plain = |v: &f64| v.abs() <= limit && (*v as i64) as f64 == *v;
+    let all_plain = match data.as_slice_memory_order() {
+        Some(v) => v.iter().all(plain),
+        None => data.iter().all(plain),
+    };
+    if !all_plain {
+        let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
+        if let Some(((z, y, x), _)) = bad.next() {
+            let count = 1 + bad.count();
+            return Err(ImageError::NonFinite {
+                path: path.to_path_buf(),
+                count,
+                first: [z, y, x],
+            });
         }
-        return Err(ImageError::NonIntegerLabels {
-            path: path.to_path_buf(),
-            examples,
-            count: non_integer.len(),
-        });
+        let non_integer: Vec<f64> = data
+            .iter()
+            .copied()
+            .filter(|v| v.fract() != 0.0 || v.abs() > limit)
+            .collect();
+        if !non_integer.is_empty() {
+            let mut examples: Vec<f64> = Vec::new();
+            for v in &non_integer {
+                if examples.len() == 5 {
+                    break;
+                }
+                if !examples.contains(v) {
+                    examples.push(*v);
+                }
+            }
+            return Err(ImageError::NonIntegerLabels {
+                path: path.to_path_buf(),
+                examples,
+                count: non_integer.len(),
+            });
+        }
     }
     if info.scaled {
         info.warnings.push(format!(

@@ -312,21 +312,56 @@ pub fn roi(image: &Volume, mask: &Mask, label: i64, rules: &RoiRules) -> Result<
         rules.tolerance_voxels,
     )?;
 
-    // Intensity image given as a mask.
-    let present = mask.labels_present();
-    let nonzero = mask.labels.iter().filter(|&&l| l != 0).count();
+    // One pass over the labels: non-zero count, the selection, its count and its box.
+    let dim = mask.labels.dim();
+    let (ny, nx) = (dim.1, dim.2);
+    let mut sel = Array3::from_elem(dim, false);
+    let (mut nonzero, mut count) = (0usize, 0usize);
+    let mut lower = [usize::MAX; 3];
+    let mut upper = [0usize; 3];
+    let mut visit = |idx: usize, l: i64, out: &mut bool| {
+        if l == 0 {
+            return;
+        }
+        nonzero += 1;
+        if l == label {
+            count += 1;
+            *out = true;
+            let xyz = [idx % nx, (idx / nx) % ny, idx / (nx * ny)];
+            for a in 0..3 {
+                lower[a] = lower[a].min(xyz[a]);
+                upper[a] = upper[a].max(xyz[a]);
+            }
+        }
+    };
+    match (mask.labels.as_slice(), sel.as_slice_mut()) {
+        (Some(labels), Some(out)) => {
+            for (idx, (&l, o)) in labels.iter().zip(out.iter_mut()).enumerate() {
+                visit(idx, l, o);
+            }
+        }
+        _ => {
+            for ((z, y, x), &l) in mask.labels.indexed_iter() {
+                visit((z * ny + y) * nx + x, l, &mut sel[[z, y, x]]);
+            }
+        }
+    }
+
+    // Intensity image given as a mask (the label list is only needed for the errors).
     let total = mask.labels.len().max(1);
-    if present.len() > rules.max_labels_dense && 2 * nonzero > total {
-        return Err(MaskError::LooksLikeIntensity {
-            distinct: present.len(),
-            nonzero_percent: 100.0 * nonzero as f64 / total as f64,
-        });
+    if 2 * nonzero > total {
+        let present = mask.labels_present();
+        if present.len() > rules.max_labels_dense {
+            return Err(MaskError::LooksLikeIntensity {
+                distinct: present.len(),
+                nonzero_percent: 100.0 * nonzero as f64 / total as f64,
+            });
+        }
     }
 
     // Label selection.
-    let sel = mask.labels.mapv(|l| l == label);
-    let count = sel.iter().filter(|&&b| b).count();
     if count == 0 {
+        let present = mask.labels_present();
         if present.is_empty() || label == 0 {
             return Err(MaskError::Empty { label });
         }
@@ -337,7 +372,7 @@ pub fn roi(image: &Volume, mask: &Mask, label: i64, rules: &RoiRules) -> Result<
     }
 
     // Size rules.
-    let bbox = bounding_box(&sel).expect("invariant: count > 0 so the box exists");
+    let bbox = BoundingBox { lower, upper };
     if count < rules.min_voxels {
         return Err(MaskError::TooFewVoxels {
             label,
@@ -367,17 +402,70 @@ pub fn roi(image: &Volume, mask: &Mask, label: i64, rules: &RoiRules) -> Result<
 
 /// Inclusive bounding box of the true voxels, `(x, y, z)`; `None` when there are none.
 pub fn bounding_box(sel: &Array3<bool>) -> Option<BoundingBox> {
+    let (_, ny, nx) = sel.dim();
     let mut lower = [usize::MAX; 3];
     let mut upper = [0usize; 3];
     let mut any = false;
-    for ((z, y, x), &b) in sel.indexed_iter() {
-        if b {
-            any = true;
-            for (a, i) in [x, y, z].into_iter().enumerate() {
-                lower[a] = lower[a].min(i);
-                upper[a] = upper[a].max(i);
+    let mut mark = |x0: usize, x1: usize, y: usize, z: usize| {
+        any = true;
+        for (a, (lo, hi)) in [(x0, x1), (y, y), (z, z)].into_iter().enumerate() {
+            lower[a] = lower[a].min(lo);
+            upper[a] = upper[a].max(hi);
+        }
+    };
+    match sel.as_slice() {
+        // Row by row: most rows of a large image are empty, and `any` on a row is fast.
+        Some(v) if nx > 0 => {
+            for (r, row) in v.chunks_exact(nx).enumerate() {
+                if let (Some(x0), Some(x1)) =
+                    (row.iter().position(|&b| b), row.iter().rposition(|&b| b))
+                {
+                    mark(x0, x1, r % ny, r / ny);
+                }
+            }
+        }
+        _ => {
+            for ((z, y, x), &b) in sel.indexed_iter() {
+                if b {
+                    mark(x, x, y, z);
+                }
             }
         }
     }
     any.then_some(BoundingBox { lower, upper })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The row-wise box against a voxel-by-voxel scan, on sparse random selections in
+    /// standard and in permuted (non-contiguous) layout.
+    #[test]
+    fn bounding_box_matches_a_voxel_scan() {
+        let brute = |sel: &Array3<bool>| {
+            let hits: Vec<[usize; 3]> = sel
+                .indexed_iter()
+                .filter(|(_, &b)| b)
+                .map(|((z, y, x), _)| [x, y, z])
+                .collect();
+            (!hits.is_empty()).then(|| BoundingBox {
+                lower: [0, 1, 2].map(|a| hits.iter().map(|h| h[a]).min().unwrap()),
+                upper: [0, 1, 2].map(|a| hits.iter().map(|h| h[a]).max().unwrap()),
+            })
+        };
+        let mut state = 12345u64;
+        for case in 0..40 {
+            let dim = (1 + case % 4, 2 + case % 5, 3 + case % 7);
+            let sel = Array3::from_shape_fn(dim, |_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 33) % 13 == 0
+            });
+            assert_eq!(bounding_box(&sel), brute(&sel), "case {case}");
+            let permuted = sel.clone().permuted_axes([2, 1, 0]);
+            assert_eq!(bounding_box(&permuted), brute(&permuted), "case {case} permuted");
+        }
+    }
 }
