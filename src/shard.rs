@@ -47,6 +47,24 @@
 //! differ. A part skipped because its items did not change, in a run whose item list did
 //! (a case added elsewhere), has its run key and item positions refreshed in place.
 //!
+//! # Wiring a command
+//! A command joins in three steps (see `cli::extract`, `cli::null`, `cli::audit`):
+//! 1. its `Args` get `shard: Option<ShardSpec>` (`--shard I/N`);
+//! 2. when sharded, `run` builds a [`Plan`] (command name, canonical settings JSON, item
+//!    ids in output order, `cli::shard_argv()`) and calls [`run_part`] with an input
+//!    hasher and a per-item `compute` returning JSON (floats through [`f64_text`], which
+//!    keeps every bit);
+//! 3. a `merge(&Merged, out)` rebuilds the single-run output from `Merged::items` (in
+//!    output order; the command's arguments via `cli::reparse(&merged.argv)`), with one
+//!    line each in `cli::merge::run` and `cli::slurm`'s list of commands.
+//!
+//! For `perturb` the items are `(case, perturbation, replicate)` with ids like
+//! `lung1/noise/3`, so a cohort of 2,000 cases x 100 perturbations splits finer than by
+//! case; the input of an item is its case's image and mask hash (as for `extract`; cache it
+//! per case), its data the long-table rows, and the merge writes the header and the rows in
+//! item order. For `cv --permutations R` the items are the permutations `perm/0..R` plus
+//! `observed`; the merge computes the permutation p-value from all of them.
+//!
 //! # Testing hook
 //! With `RADAUDIT_FAULT_ABORT_AFTER=K` in the environment a part aborts the process
 //! (`SIGABRT`, no cleanup) once `K` of its items are computed, before the part file is

@@ -154,7 +154,10 @@ fn null_sharded_and_merged_is_byte_identical_with_sequential_stopping() {
     // parts compute the whole budget of 300 and the merge replays the stopping rule.
     let dir = tempfile::tempdir().unwrap();
     let single = dir.path().join("single.json");
-    ok(&null_args(&single, Some("0.55"), "300"));
+    let (svg_single, svg_merged) = (dir.path().join("single.svg"), dir.path().join("m.svg"));
+    let mut a = null_args(&single, Some("0.55"), "300");
+    a.extend(["--plot", s(&svg_single)]);
+    ok(&a);
     let doc = json(&single);
     assert!(
         doc["reps_used"].as_u64().unwrap() < 300,
@@ -164,11 +167,18 @@ fn null_sharded_and_merged_is_byte_identical_with_sequential_stopping() {
 
     let out = dir.path().join("sharded.json");
     let merged = dir.path().join("merged.json");
-    let o = shard_and_merge(&null_args(&out, Some("0.55"), "300"), 4, &out, &merged);
+    let mut a = null_args(&out, Some("0.55"), "300");
+    a.extend(["--plot", s(&svg_merged)]);
+    let o = shard_and_merge(&a, 4, &out, &merged);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         std::fs::read(&merged).unwrap(),
         std::fs::read(&single).unwrap()
+    );
+    // The merge writes the plot a single run writes.
+    assert_eq!(
+        std::fs::read(&svg_merged).unwrap(),
+        std::fs::read(&svg_single).unwrap()
     );
 }
 

@@ -130,8 +130,9 @@ pub struct Args {
     /// Optional SVG histogram of the null distribution.
     #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// Run part I of N of the replicates (0-based) into OUT.parts/.
-    #[arg(long, value_name = "I/N", conflicts_with = "plot")]
+    /// Run part I of N of the replicates (0-based) into OUT.parts/ (the merge writes
+    /// --plot).
+    #[arg(long, value_name = "I/N")]
     pub shard: Option<ShardSpec>,
 }
 
@@ -260,16 +261,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     .context("null simulation failed")?;
     bar.finish_and_clear();
     write_result(&args, &design, &result, &rule, &args.out)?;
-    if let Some(path) = &args.plot {
-        let svg = crate::report::plot::null_histogram_svg(
-            &result.values,
-            args.claimed,
-            result.quantiles.q95,
-            result.metric,
-        );
-        write_atomic(path, svg.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -334,7 +325,7 @@ pub fn merge(merged: &Merged, out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Logs the summary and writes the result JSON to `out`.
+/// Logs the summary and writes the result JSON to `out` (and the plot of `--plot`).
 fn write_result(
     args: &Args,
     design: &NullDesign,
@@ -353,5 +344,15 @@ fn write_result(
     let mut text = serde_json::to_string_pretty(&doc).context("serialising the result")?;
     text.push('\n');
     write_atomic(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    if let Some(path) = &args.plot {
+        let svg = crate::report::plot::null_histogram_svg(
+            &result.values,
+            args.claimed,
+            result.quantiles.q95,
+            result.metric,
+        );
+        write_atomic(path, svg.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }
