@@ -199,7 +199,11 @@ pub enum ShardError {
     #[error("{}: not a complete radaudit part file ({reason})", path.display())]
     Corrupt { path: PathBuf, reason: String },
     /// Parts of different runs given to one merge.
-    #[error("{}: {problem} than {}; merge only the parts of one run", path.display(), first.display())]
+    #[error(
+        "{}: {problem} (first part: {}); merge only the parts of one run",
+        path.display(),
+        first.display()
+    )]
     Mismatch {
         path: PathBuf,
         first: PathBuf,
@@ -478,10 +482,7 @@ where
         match read_part(&path) {
             Ok(part) if part.part_key == part_key => {
                 refresh(plan, spec, &path, part)?;
-                tracing::info!(
-                    "part {spec}: {} exists, skipping",
-                    path.display()
-                );
+                tracing::info!("part {spec}: {} exists, skipping", path.display());
                 return Ok(Outcome::Skipped(path));
             }
             Ok(_) => tracing::warn!("{}: key differs from its name; recomputing", path.display()),
@@ -550,23 +551,23 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<Merged, ShardError> {
         if part.command != first.command {
             return Err(mismatch(
                 path,
-                format!("is a part of `{}`, not `{}`", part.command, first.command),
+                format!("a part of `{}`, not `{}`", part.command, first.command),
             ));
         }
         if part.settings != first.settings {
-            return Err(mismatch(path, "was made with other settings".into()));
+            return Err(mismatch(path, "made with other settings".into()));
         }
         if part.run_key != first.run_key || part.items_total != first.items_total {
             return Err(mismatch(
                 path,
-                "was made for another list of items (cohort, replicates or scenarios)".into(),
+                "made for another list of items (cohort, replicates or scenarios)".into(),
             ));
         }
         if part.shard_count != first.shard_count {
             return Err(mismatch(
                 path,
                 format!(
-                    "belongs to a run in {} parts, not {}",
+                    "from a run in {} parts, not {}",
                     part.shard_count, first.shard_count
                 ),
             ));
@@ -580,10 +581,12 @@ pub fn read_parts(paths: &[PathBuf]) -> Result<Merged, ShardError> {
             });
         }
         for item in part.items {
-            let slot = items.get_mut(item.index).ok_or_else(|| ShardError::Corrupt {
-                path: path.clone(),
-                reason: format!("item index {} beyond {}", item.index, first.items_total),
-            })?;
+            let slot = items
+                .get_mut(item.index)
+                .ok_or_else(|| ShardError::Corrupt {
+                    path: path.clone(),
+                    reason: format!("item index {} beyond {}", item.index, first.items_total),
+                })?;
             if slot.is_some() {
                 return Err(ShardError::Corrupt {
                     path: path.clone(),
@@ -657,10 +660,13 @@ pub fn read_part(path: &Path) -> Result<Part, ShardError> {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    let spec = ShardSpec::new(part.shard_index, part.shard_count)
-        .map_err(|e| corrupt(e.to_string()))?;
+    let spec =
+        ShardSpec::new(part.shard_index, part.shard_count).map_err(|e| corrupt(e.to_string()))?;
     if let Some(item) = part.items.iter().find(|i| !spec.owns(&i.id)) {
-        return Err(corrupt(format!("item {} does not belong to part {spec}", item.id)));
+        return Err(corrupt(format!(
+            "item {} does not belong to part {spec}",
+            item.id
+        )));
     }
 
     // The stored key must be the key of the stored items and settings.
@@ -756,18 +762,23 @@ fn refresh(plan: &Plan, spec: ShardSpec, path: &Path, mut part: Part) -> Result<
         .map(|(k, id)| (id.as_str(), k))
         .collect();
     for item in &mut part.items {
-        item.index = position.get(item.id.as_str()).copied().ok_or_else(|| {
-            ShardError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!("item {} is not in the run", item.id),
-            }
-        })?;
+        item.index =
+            position
+                .get(item.id.as_str())
+                .copied()
+                .ok_or_else(|| ShardError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!("item {} is not in the run", item.id),
+                })?;
     }
     part.items.sort_by_key(|i| i.index);
     part.run_key = run_key;
     part.items_total = plan.ids.len();
     part.argv = plan.argv.clone();
-    tracing::info!("part {spec}: refreshing {} for the new item list", path.display());
+    tracing::info!(
+        "part {spec}: refreshing {} for the new item list",
+        path.display()
+    );
     write_part(path, &part)
 }
 
@@ -874,7 +885,12 @@ mod tests {
 
     #[test]
     fn duplicate_ids_are_rejected() {
-        let e = Plan::new("x", serde_json::json!({}), vec!["a".into(), "a".into()], vec![]);
+        let e = Plan::new(
+            "x",
+            serde_json::json!({}),
+            vec!["a".into(), "a".into()],
+            vec![],
+        );
         assert!(matches!(e, Err(ShardError::DuplicateId(id)) if id == "a"));
     }
 
@@ -912,7 +928,11 @@ mod tests {
             }
         }
         let merged = read_parts(&paths).unwrap();
-        let values: Vec<u64> = merged.items.iter().map(|i| i.data.as_u64().unwrap()).collect();
+        let values: Vec<u64> = merged
+            .items
+            .iter()
+            .map(|i| i.data.as_u64().unwrap())
+            .collect();
         assert_eq!(values, (0..30u64).map(|k| k * k).collect::<Vec<_>>());
 
         // A second run skips; a missing part is named.
@@ -988,7 +1008,10 @@ mod tests {
         }
         let merged = read_parts(&paths).unwrap();
         let got: Vec<&str> = merged.items.iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(got, grown.ids.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(
+            got,
+            grown.ids.iter().map(String::as_str).collect::<Vec<_>>()
+        );
         // Only one file per part index remains.
         assert_eq!(std::fs::read_dir(part_dir(&out)).unwrap().count(), 3);
     }

@@ -264,7 +264,10 @@ fn killed_part_is_redone_on_resubmission_and_finished_parts_are_kept() {
     let o = radaudit(&a);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(s(&all[1])) && err.contains("not a complete"), "{err}");
+    assert!(
+        err.contains(s(&all[1])) && err.contains("not a complete"),
+        "{err}"
+    );
     ok(&with_shard(1));
     ok(&a);
     assert_eq!(
@@ -288,16 +291,31 @@ fn merge_refuses_parts_of_other_settings_naming_the_file() {
     b.extend(["--shard", "1/2"]);
     ok(&b);
     let (pa, pb) = (parts(&a_out).remove(0), parts(&b_out).remove(0));
-    let o = radaudit(&["merge", s(&pa), s(&pb), "--out", s(&dir.path().join("m.json"))]);
+    let o = radaudit(&[
+        "merge",
+        s(&pa),
+        s(&pb),
+        "--out",
+        s(&dir.path().join("m.json")),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(s(&pb)) && err.contains("other settings"), "{err}");
+    assert!(
+        err.contains(s(&pb)) && err.contains("other settings"),
+        "{err}"
+    );
     assert!(!dir.path().join("m.json").exists());
 
     // Two copies of one part index are refused too.
     let copy = dir.path().join("copy.json");
     std::fs::copy(&pa, &copy).unwrap();
-    let o = radaudit(&["merge", s(&pa), s(&copy), "--out", s(&dir.path().join("m.json"))]);
+    let o = radaudit(&[
+        "merge",
+        s(&pa),
+        s(&copy),
+        "--out",
+        s(&dir.path().join("m.json")),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("are both part 0 of 2"));
 }
@@ -375,7 +393,12 @@ fn audit_dir_sharded_and_merged_is_byte_identical() {
     let mut a = base.to_vec();
     a.extend(["--out", s(&single)]);
     let want = radaudit(&a);
-    assert_eq!(want.status.code(), Some(2), "{}", String::from_utf8_lossy(&want.stderr));
+    assert_eq!(
+        want.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&want.stderr)
+    );
 
     let out = dir.path().join("sharded");
     let merged = dir.path().join("merged");
@@ -384,15 +407,25 @@ fn audit_dir_sharded_and_merged_is_byte_identical() {
     let got = shard_and_merge(&a, 2, &out, &merged);
     for p in parts(&out) {
         let items = json(&p)["items"].as_array().unwrap().len();
-        assert!(items >= 1, "{}: the test needs files in both parts", p.display());
+        assert!(
+            items >= 1,
+            "{}: the test needs files in both parts",
+            p.display()
+        );
     }
     assert_eq!(got.status.code(), want.status.code());
     assert_eq!(got.stdout, want.stdout);
     let (t_single, t_merged) = (tree(&single), tree(&merged));
     let names: Vec<&str> = t_single.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names.contains(&"README.md"), "{names:?}");
-    assert!(names.contains(&"toy-external--external-auc/verdict.json"), "{names:?}");
-    assert!(names.contains(&"toy-apparent--training-auc/null.svg"), "{names:?}");
+    assert!(
+        names.contains(&"toy-external--external-auc/verdict.json"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"toy-apparent--training-auc/null.svg"),
+        "{names:?}"
+    );
     for ((na, a), (nb, b)) in t_single.iter().zip(&t_merged) {
         assert_eq!(na, nb);
         assert!(a == b, "{na} differs");
@@ -411,7 +444,10 @@ fn slurm_dry_run_prints_an_array_and_a_dependent_merge() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("#SBATCH --array=0-3\n"), "{text}");
     assert!(text.contains("#SBATCH --time=00:05:00\n"), "{text}");
-    assert!(text.contains("--shard \"${SLURM_ARRAY_TASK_ID}/4\""), "{text}");
+    assert!(
+        text.contains("--shard \"${SLURM_ARRAY_TASK_ID}/4\""),
+        "{text}"
+    );
     assert!(text.contains(" merge "), "{text}");
     assert!(text.contains("part-*-of-0004-*.json --out "), "{text}");
     assert!(!PathBuf::from(format!("{}.parts", out.display())).exists());
@@ -434,7 +470,10 @@ fn wait_for(jobs: &str, limit: Duration) {
         if o.stdout.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        assert!(start.elapsed() < limit, "jobs {jobs} still queued after {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "jobs {jobs} still queued after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -456,7 +495,11 @@ fn slurm_logs(out: &Path) -> String {
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = e.path();
         if p.extension().is_some_and(|x| x == "out") {
-            text += &format!("--- {}\n{}", p.display(), std::fs::read_to_string(&p).unwrap());
+            text += &format!(
+                "--- {}\n{}",
+                p.display(),
+                std::fs::read_to_string(&p).unwrap()
+            );
         }
     }
     text
@@ -491,7 +534,15 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     let out = dir.path().join("cluster.csv");
     let mut a = vec!["slurm"];
     a.extend(base);
-    a.extend(["--out", s(&out), "--parts", "2", "--time", "00:10:00", "--submit"]);
+    a.extend([
+        "--out",
+        s(&out),
+        "--parts",
+        "2",
+        "--time",
+        "00:10:00",
+        "--submit",
+    ]);
     let o = ok(&a);
     let (array, merge) = job_ids(&o.stdout);
     wait_for(&format!("{array},{merge}"), Duration::from_secs(300));
@@ -516,7 +567,10 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
             .split("--- ")
             .find(|l| l.lines().next().is_some_and(|h| h.ends_with(&name)))
             .unwrap_or_else(|| panic!("no log {name} in\n{logs}"));
-        assert!(log.contains("skipped"), "task {task} redid its part:\n{log}");
+        assert!(
+            log.contains("skipped"),
+            "task {task} redid its part:\n{log}"
+        );
     }
     eprintln!(
         "slurm test: first submission {:.1} s, resubmission {:.1} s",

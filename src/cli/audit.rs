@@ -293,8 +293,8 @@ pub fn merge(merged: &Merged, out: &Path) -> anyhow::Result<ExitCode> {
         } else if let Some(e) = text(item, "failed") {
             failed.push(e);
         } else {
-            let slug = text(item, "slug")
-                .with_context(|| format!("{}: no slug in its part", item.id))?;
+            let slug =
+                text(item, "slug").with_context(|| format!("{}: no slug in its part", item.id))?;
             let row: IndexRow = serde_json::from_value(item.data["row"].clone())
                 .with_context(|| format!("{}: no index row in its part", item.id))?;
             let files = item.data["files"]

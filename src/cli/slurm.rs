@@ -356,7 +356,12 @@ fn sbatch<'a>(args: impl IntoIterator<Item = &'a OsStr>) -> anyhow::Result<Strin
         o.status,
         String::from_utf8_lossy(&o.stderr).trim()
     );
-    let id = stdout.trim().split(';').next().unwrap_or_default().to_string();
+    let id = stdout
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     anyhow::ensure!(
         !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()),
         "sbatch printed {stdout:?}, expected a job id"
@@ -384,7 +389,15 @@ mod tests {
     #[test]
     fn own_flags_after_the_command_are_taken_out() {
         let mut a = args(&[
-            "null", "--n", "50", "--parts", "4", "--time=00:10:00", "--submit", "--out", "x",
+            "null",
+            "--n",
+            "50",
+            "--parts",
+            "4",
+            "--time=00:10:00",
+            "--submit",
+            "--out",
+            "x",
         ]);
         take_own_flags(&mut a).unwrap();
         assert_eq!(a.parts, Some(4));
@@ -408,9 +421,9 @@ mod tests {
         let (array, merge) = scripts(&job).unwrap();
         assert!(array.contains("#SBATCH --array=0-2%2\n"), "{array}");
         assert!(array.contains("#SBATCH --time=01:00:00\n"));
-        assert!(array.contains(
-            "exec /opt/radaudit extract --cohort 'my cohort.csv' --shard \"${SLURM_ARRAY_TASK_ID}/3\""
-        ));
+        let exec = "exec /opt/radaudit extract --cohort 'my cohort.csv' \
+                    --shard \"${SLURM_ARRAY_TASK_ID}/3\"";
+        assert!(array.contains(exec), "{array}");
         assert!(merge.contains(
             "exec /opt/radaudit merge /data/f.csv.parts/part-*-of-0003-*.json --out /data/f.csv"
         ));

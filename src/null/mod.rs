@@ -614,7 +614,9 @@ mod tests {
         let reps = 80;
         let lazy = run_null_with(&d, reps, 5, Some(0.6), &rule, &mut |_, _| {}).unwrap();
         assert!(lazy.stopped_early, "the test needs an early stop");
-        let all: Vec<RepValue> = (0..reps).map(|r| replicate_detail(&d, 5, r).unwrap()).collect();
+        let all: Vec<RepValue> = (0..reps)
+            .map(|r| replicate_detail(&d, 5, r).unwrap())
+            .collect();
         let replayed = summarise_replicates(&d, reps, Some(0.6), &rule, &all).unwrap();
         assert_eq!(replayed, lazy);
     }
