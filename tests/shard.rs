@@ -505,6 +505,14 @@ fn slurm_logs(out: &Path) -> String {
     text
 }
 
+/// The log of array task `task` of job `array` among `logs` (see [`slurm_logs`]).
+fn task_log<'a>(logs: &'a str, array: &str, task: usize) -> &'a str {
+    let name = format!("slurm-{array}_{task}.out");
+    logs.split("--- ")
+        .find(|l| l.lines().next().is_some_and(|h| h.ends_with(&name)))
+        .unwrap_or_else(|| panic!("no log {name} in\n{logs}"))
+}
+
 #[test]
 fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     if std::env::var("RADAUDIT_SLURM").as_deref() != Ok("1") {
@@ -516,7 +524,18 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     }
     let start = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let cohort = cohort(dir.path());
+    // Four PyRadiomics cases; with 2 parts the hash gives part 0 lung1, brain2 and lung2,
+    // and part 1 brain1 (asserted below through the part files).
+    let mut text = String::from("case_id,image,mask\n");
+    for case in ["lung1", "brain1", "brain2", "lung2"] {
+        text += &format!(
+            "{case},{},{}\n",
+            data(&format!("pyradiomics/{case}_image.nrrd")).display(),
+            data(&format!("pyradiomics/{case}_label.nrrd")).display()
+        );
+    }
+    let cohort = dir.path().join("cohort.csv");
+    std::fs::write(&cohort, text).unwrap();
     let local = dir.path().join("local.csv");
     let base = [
         "extract",
@@ -529,8 +548,11 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     a.extend(base);
     a.extend(["--out", s(&local)]);
     ok(&a);
+    let local_done = start.elapsed();
 
-    // Two array tasks, one per case (when the hash splits them), then the merge job.
+    // First submission: every task aborts once it has computed 2 cases (the fault hook,
+    // inherited through sbatch's environment), so part 0 dies after 2 of its 3 cases and
+    // part 1 (one case) finishes; the merge job is cancelled, not left pending.
     let out = dir.path().join("cluster.csv");
     let mut a = vec!["slurm"];
     a.extend(base);
@@ -543,38 +565,39 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
         "00:10:00",
         "--submit",
     ]);
-    let o = ok(&a);
+    let o = Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args(&a)
+        .env("RADAUDIT_FAULT_ABORT_AFTER", "2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (array, merge) = job_ids(&o.stdout);
     wait_for(&format!("{array},{merge}"), Duration::from_secs(300));
+    assert!(!out.exists(), "the merge ran although a task failed");
+    let done = parts(&out);
+    assert_eq!(done.len(), 1, "{done:?}\n{}", slurm_logs(&out));
+    assert!(s(&done[0]).contains("part-0001-of-0002-"), "{done:?}");
+    let kept = mtime(&done[0]);
+    let first = start.elapsed() - local_done;
+
+    // Resubmission: part 1 is skipped untouched, part 0 runs, the merge equals a local run.
+    let o = ok(&a);
+    let (array2, merge2) = job_ids(&o.stdout);
+    wait_for(&format!("{array2},{merge2}"), Duration::from_secs(300));
     assert!(
         out.exists(),
         "the merge job wrote nothing; Slurm logs:\n{}",
         slurm_logs(&out)
     );
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
-    let first = start.elapsed();
-
-    // Resubmitting the array skips both finished parts and merges the same table again.
-    std::fs::remove_file(&out).unwrap();
-    let o = ok(&a);
-    let (array2, merge2) = job_ids(&o.stdout);
-    wait_for(&format!("{array2},{merge2}"), Duration::from_secs(300));
-    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
     let logs = slurm_logs(&out);
-    for task in 0..2 {
-        let name = format!("slurm-{array2}_{task}.out");
-        let log = logs
-            .split("--- ")
-            .find(|l| l.lines().next().is_some_and(|h| h.ends_with(&name)))
-            .unwrap_or_else(|| panic!("no log {name} in\n{logs}"));
-        assert!(
-            log.contains("skipped"),
-            "task {task} redid its part:\n{log}"
-        );
-    }
+    assert!(task_log(&logs, &array2, 1).contains("skipped"), "{logs}");
+    assert!(!task_log(&logs, &array2, 0).contains("skipped"), "{logs}");
+    assert_eq!(mtime(&parts(&out)[1]), kept);
     eprintln!(
-        "slurm test: first submission {:.1} s, resubmission {:.1} s",
+        "slurm test: local run {:.1} s, killed submission {:.1} s, resubmission {:.1} s",
+        local_done.as_secs_f64(),
         first.as_secs_f64(),
-        (start.elapsed() - first).as_secs_f64()
+        (start.elapsed() - local_done - first).as_secs_f64()
     );
 }

@@ -128,7 +128,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     }
     let array_id = sbatch([array_path.as_os_str()])?;
     let dependency = format!("--dependency=afterok:{array_id}");
-    let merge_id = sbatch([OsStr::new(&dependency), merge_path.as_os_str()])?;
+    // An afterok job whose array failed would stay pending for ever (slurm-local.md, 8).
+    let merge_id = sbatch([
+        OsStr::new(&dependency),
+        OsStr::new("--kill-on-invalid-dep=yes"),
+        merge_path.as_os_str(),
+    ])?;
     tracing::info!(
         "submitted array job {array_id} ({} tasks) and merge job {merge_id}; logs in {}",
         job.parts,
