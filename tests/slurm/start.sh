@@ -69,12 +69,12 @@ munged --key-file="$S"/munge/munge.key --socket="$S"/munge/munge.socket \
        --seed-file="$S"/munge/munged.seed
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF" -N localhost
-echo "start.sh: munged=$(pid_of "$S"/munge/munged.pid) slurmctld=$(pid_of "$S"/slurmctld.pid)" \
-     "slurmd=$(pid_of "$S"/slurmd.pid)" >&2
 
-# 4. Wait (up to 60 s) for the node to be idle.
+# 4. Wait (up to 60 s) for the node to be idle (slurmd writes its pid file late).
 for _ in $(seq 120); do
   if [ "$(sinfo -h -N -n localhost -o %t 2>/dev/null)" = idle ]; then
+    echo "start.sh: munged=$(pid_of "$S"/munge/munged.pid)" \
+         "slurmctld=$(pid_of "$S"/slurmctld.pid) slurmd=$(pid_of "$S"/slurmd.pid)" >&2
     echo "$SLURM_CONF"
     exit 0
   fi
