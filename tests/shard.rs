@@ -106,6 +106,12 @@ fn extract_cohort_sharded_and_merged_is_byte_identical() {
     a.extend(["--out", s(&out)]);
     let o = shard_and_merge(&a, 3, &out, &merged);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The hash puts brain1 in part 1, lung1 in part 2 and nothing in part 0.
+    let sizes: Vec<usize> = parts(&out)
+        .iter()
+        .map(|p| json(p)["items"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [0, 1, 1]);
     let want = std::fs::read(&single).unwrap();
     assert_eq!(std::fs::read(&merged).unwrap(), want);
     let text = String::from_utf8(want).unwrap();
@@ -524,10 +530,10 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     }
     let start = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    // Four PyRadiomics cases; with 2 parts the hash gives part 0 lung1, brain2 and lung2,
-    // and part 1 brain1 (asserted below through the part files).
+    // Four PyRadiomics cases; with 2 parts the hash gives part 0 brain2 and part 1 lung1,
+    // brain1 and breast1 (asserted below through the part files).
     let mut text = String::from("case_id,image,mask\n");
-    for case in ["lung1", "brain1", "brain2", "lung2"] {
+    for case in ["lung1", "brain1", "breast1", "brain2"] {
         text += &format!(
             "{case},{},{}\n",
             data(&format!("pyradiomics/{case}_image.nrrd")).display(),
@@ -551,8 +557,8 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     let local_done = start.elapsed();
 
     // First submission: every task aborts once it has computed 2 cases (the fault hook,
-    // inherited through sbatch's environment), so part 0 dies after 2 of its 3 cases and
-    // part 1 (one case) finishes; the merge job is cancelled, not left pending.
+    // inherited through sbatch's environment), so part 1 dies after 2 of its 3 cases and
+    // part 0 (one case) finishes; the merge job is cancelled, not left pending.
     let out = dir.path().join("cluster.csv");
     let mut a = vec!["slurm"];
     a.extend(base);
@@ -576,11 +582,11 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     assert!(!out.exists(), "the merge ran although a task failed");
     let done = parts(&out);
     assert_eq!(done.len(), 1, "{done:?}\n{}", slurm_logs(&out));
-    assert!(s(&done[0]).contains("part-0001-of-0002-"), "{done:?}");
+    assert!(s(&done[0]).contains("part-0000-of-0002-"), "{done:?}");
     let kept = mtime(&done[0]);
     let first = start.elapsed() - local_done;
 
-    // Resubmission: part 1 is skipped untouched, part 0 runs, the merge equals a local run.
+    // Resubmission: part 0 is skipped untouched, part 1 runs, the merge equals a local run.
     let o = ok(&a);
     let (array2, merge2) = job_ids(&o.stdout);
     wait_for(&format!("{array2},{merge2}"), Duration::from_secs(300));
@@ -591,9 +597,9 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
     );
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
     let logs = slurm_logs(&out);
-    assert!(task_log(&logs, &array2, 1).contains("skipped"), "{logs}");
-    assert!(!task_log(&logs, &array2, 0).contains("skipped"), "{logs}");
-    assert_eq!(mtime(&parts(&out)[1]), kept);
+    assert!(task_log(&logs, &array2, 0).contains("skipped"), "{logs}");
+    assert!(!task_log(&logs, &array2, 1).contains("skipped"), "{logs}");
+    assert_eq!(mtime(&parts(&out)[0]), kept);
     eprintln!(
         "slurm test: local run {:.1} s, killed submission {:.1} s, resubmission {:.1} s",
         local_done.as_secs_f64(),
