@@ -120,6 +120,38 @@ fn extract_cohort_sharded_and_merged_is_byte_identical() {
     assert!(text.contains("original_glcm_JointEnergy"));
 }
 
+#[test]
+fn extract_with_a_missing_image_fails_the_case_not_the_part() {
+    // A single run leaves the case out and exits 2; the merge of the parts must too.
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = cohort(dir.path());
+    let mut text = std::fs::read_to_string(&cohort).unwrap();
+    text += "ghost,missing_image.nrrd,missing_label.nrrd\n";
+    std::fs::write(&cohort, text).unwrap();
+    let base = [
+        "--quiet",
+        "extract",
+        "--cohort",
+        s(&cohort),
+        "--config",
+        "ibsi-c",
+    ];
+    let single = dir.path().join("single.csv");
+    let mut a = base.to_vec();
+    a.extend(["--out", s(&single)]);
+    assert_eq!(radaudit(&a).status.code(), Some(2));
+
+    let out = dir.path().join("sharded.csv");
+    let merged = dir.path().join("merged.csv");
+    let mut a = base.to_vec();
+    a.extend(["--out", s(&out)]);
+    let o = shard_and_merge(&a, 2, &out, &merged);
+    assert_eq!(o.status.code(), Some(2));
+    let want = std::fs::read_to_string(&single).unwrap();
+    assert_eq!(std::fs::read_to_string(&merged).unwrap(), want);
+    assert_eq!(want.lines().count(), 3, "header + lung1 + brain1, no ghost");
+}
+
 fn null_args<'a>(out: &'a Path, claimed: Option<&'a str>, reps: &'a str) -> Vec<&'a str> {
     let mut a = vec![
         "--quiet",

@@ -13,7 +13,7 @@ use crate::audit::scenario::{Scenario, ScenarioError};
 use crate::audit::verdict::Verdict;
 use crate::report;
 use crate::report::index::IndexRow;
-use crate::shard::{self, hash_path, Merged, PartItem, Plan, ShardError, ShardSpec};
+use crate::shard::{self, hash_path, hash_text, Merged, PartItem, Plan, ShardError, ShardSpec};
 use crate::table::write_atomic;
 
 /// When to exit with code 1.
@@ -219,12 +219,23 @@ fn run_shard(
         &plan,
         spec,
         &args.out,
-        |k| hash_path(&files[k]),
+        |k| input_hash(&files[k], &parsed[k]),
         |k| audit_item(&parsed[k], opts, &staging.join(k.to_string())),
     );
     let _ = std::fs::remove_dir_all(&staging);
     super::report_part(&outcome?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file's hash and its parse status: whether a valid file is a duplicate depends on
+/// the files before it, so a change there must redo this file's part too.
+fn input_hash(file: &Path, parsed: &Parsed) -> Result<String, ShardError> {
+    let status = match parsed {
+        Parsed::Ready(_) => "ready",
+        Parsed::Invalid(_) => "invalid",
+        Parsed::Duplicate(_) => "duplicate",
+    };
+    Ok(hash_text(&format!("{}\n{status}\n", hash_path(file)?)))
 }
 
 /// One scenario file's entry in a part.

@@ -133,12 +133,15 @@ fn run_shard(
     let settings = json!({"config": config, "names": names});
     let ids = cases.iter().map(|c| c.id.clone()).collect();
     let plan = Plan::new("extract", settings, ids, super::shard_argv())?;
+    // An unreadable file fails its case (as in a single run), not the part; its key
+    // changes once the file can be read.
+    let hash = |p: &Path| hash_path(p).unwrap_or_else(|e| format!("unreadable ({e})"));
     let inputs = |k: usize| {
         let c = &cases[k];
         let text = format!(
             "image {}\nmask {}\nlabel {}\n",
-            hash_path(&c.image)?,
-            hash_path(&c.mask)?,
+            hash(&c.image),
+            hash(&c.mask),
             c.label
         );
         Ok::<_, ShardError>(hash_text(&text))
