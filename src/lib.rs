@@ -16,5 +16,6 @@ pub mod null;
 pub mod preprocess;
 pub mod report;
 pub mod samplesize;
+pub mod shard;
 pub mod stats;
 pub mod table;

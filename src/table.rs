@@ -59,6 +59,9 @@ pub enum TableError {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed and
 /// synced, then renamed over the target. Parent folders are created.
 ///
+/// An existing target that is not a regular file (`/dev/null`, `/dev/stdout`, a named
+/// pipe) is written in place: renaming over it would replace the device with a file.
+///
 /// # Errors
 /// [`TableError::Write`] naming the target when any step fails; the target is then left
 /// as it was.
@@ -67,6 +70,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TableError> {
         path: path.to_path_buf(),
         source,
     };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(wrap);
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -594,6 +604,28 @@ mod tests {
         assert_eq!(round_sig(0.123456789012345, 10), 0.1234567890);
         assert_eq!(round_sig(123456.789012345, 10), 123456.7890);
         assert_eq!(round_sig(-2.0 / 3.0, 3), -0.667);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_writes_a_pipe_in_place() {
+        // A named pipe stands in for /dev/null: renaming over a device (as root) would
+        // turn it into a regular file.
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "the pipe was replaced by a file");
     }
 
     #[test]

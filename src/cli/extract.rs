@@ -4,15 +4,18 @@
 //! the exit code is then 2.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use rayon::prelude::*;
+use serde_json::json;
 
 use crate::features::config::{ExtractConfig, Names};
 use crate::features::extract::{extract_files, read_cohort, rename, wide_csv};
 use crate::features::FeatureList;
+use crate::shard::{self, f64_text, hash_path, hash_text, parse_f64_text, Merged, Plan};
+use crate::shard::{ShardError, ShardSpec};
 use crate::table::write_atomic;
 
 const AFTER_HELP: &str = "\
@@ -23,7 +26,11 @@ Examples:
 
 --config takes a preset (ibsi-digital-phantom, ibsi-a .. ibsi-e,
 pyradiomics-default) or a TOML file. The cohort CSV has the header
-case_id,image,mask[,label]; paths are relative to the cohort file.";
+case_id,image,mask[,label]; paths are relative to the cohort file.
+
+With --shard I/N (cohorts only) the run extracts part I of N of the cases
+into FILE.csv.parts/; `radaudit merge FILE.csv.parts/*.json --out FILE.csv`
+then writes the table a single run writes. Finished parts are skipped.";
 
 /// Arguments of `radaudit extract`.
 #[derive(Debug, clap::Args)]
@@ -53,6 +60,9 @@ pub struct Args {
     /// Case id for a single image (default: the image file name).
     #[arg(long)]
     pub case_id: Option<String>,
+    /// Run part I of N of the cohort's cases (0-based) into OUT.parts/.
+    #[arg(long, value_name = "I/N", requires_all = ["cohort", "out"])]
+    pub shard: Option<ShardSpec>,
 }
 
 /// `--names` values.
@@ -74,6 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         NamesArg::Canonical => Names::Canonical,
         NamesArg::Pyradiomics => Names::Pyradiomics,
     };
+
+    if let (Some(spec), Some(cohort), Some(out)) = (args.shard, &args.cohort, &args.out) {
+        return run_shard(spec, cohort, out, &config, names);
+    }
 
     let (rows, failed) = match &args.cohort {
         Some(cohort) => run_cohort(cohort, &config, names)?,
@@ -98,6 +112,96 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("writing {}", out.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
+    Ok(if failed > 0 {
+        ExitCode::from(super::EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Part `spec` of the cohort's cases (module `shard`). A case is keyed by the hashes of
+/// its image, mask and label; a failing case is stored as failed, as a single run leaves it
+/// out of the table, and reported by the merge.
+fn run_shard(
+    spec: ShardSpec,
+    cohort: &Path,
+    out: &Path,
+    config: &ExtractConfig,
+    names: Names,
+) -> anyhow::Result<ExitCode> {
+    let cases = read_cohort(cohort)?;
+    let settings = json!({"config": config, "names": names});
+    let ids = cases.iter().map(|c| c.id.clone()).collect();
+    let plan = Plan::new("extract", settings, ids, super::shard_argv())?;
+    // An unreadable file fails its case (as in a single run), not the part; its key
+    // changes once the file can be read.
+    let hash = |p: &Path| hash_path(p).unwrap_or_else(|e| format!("unreadable ({e})"));
+    let inputs = |k: usize| {
+        let c = &cases[k];
+        let text = format!(
+            "image {}\nmask {}\nlabel {}\n",
+            hash(&c.image),
+            hash(&c.mask),
+            c.label
+        );
+        Ok::<_, ShardError>(hash_text(&text))
+    };
+    let outcome = shard::run_part(&plan, spec, out, inputs, |k| {
+        let c = &cases[k];
+        Ok(match extract_files(&c.image, &c.mask, c.label, config) {
+            Ok(f) => {
+                let pairs: Vec<[String; 2]> = rename(f, names)
+                    .into_iter()
+                    .map(|(n, v)| [n, f64_text(v)])
+                    .collect();
+                json!({ "features": pairs })
+            }
+            Err(e) => {
+                tracing::error!("case {}: {e}", c.id);
+                json!({ "error": e.to_string() })
+            }
+        })
+    })?;
+    super::report_part(&outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the single-run table of a sharded cohort run from its merged parts; exit code 2
+/// when cases failed, as in a single run.
+///
+/// # Errors
+/// Malformed part data, write errors.
+pub fn merge(merged: &Merged, out: &Path) -> anyhow::Result<ExitCode> {
+    let mut rows: Vec<(String, FeatureList)> = Vec::new();
+    let mut failed = 0;
+    for item in &merged.items {
+        if let Some(e) = item.data["error"].as_str() {
+            tracing::error!("case {}: {e}", item.id);
+            failed += 1;
+            continue;
+        }
+        let pairs = item.data["features"]
+            .as_array()
+            .with_context(|| format!("case {}: no features in its part", item.id))?;
+        let feats = pairs
+            .iter()
+            .map(|p| {
+                let name = p[0].as_str().unwrap_or_default().to_string();
+                let value = p[1].as_str().unwrap_or_default();
+                parse_f64_text(value).map(|v| (name, v))
+            })
+            .collect::<Result<FeatureList, String>>()
+            .map_err(|e| anyhow::anyhow!("case {}: {e}", item.id))?;
+        rows.push((item.id.clone(), feats));
+    }
+    if failed > 0 {
+        tracing::warn!(
+            "{failed} of {} cases failed and are not in the table",
+            merged.items.len()
+        );
+    }
+    write_atomic(out, wide_csv(&rows).as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
     Ok(if failed > 0 {
         ExitCode::from(super::EXIT_INPUT)
     } else {

@@ -24,6 +24,10 @@ pub mod stability;
 
 pub mod null;
 
+pub mod merge;
+
+pub mod slurm;
+
 /// Exit code: the check found what `--fail-on` or `compare` looks for.
 pub const EXIT_FOUND: u8 = 1;
 /// Exit code: usage or input error.
@@ -69,6 +73,12 @@ pub enum Command {
     /// Compare a feature table with a reference, feature by feature (exit 1 on drift).
     #[command(after_help = compare::AFTER_HELP)]
     Compare(compare::Args),
+    /// Join the part outputs of a sharded run (--shard I/N) into the single-run output.
+    #[command(after_help = merge::AFTER_HELP)]
+    Merge(merge::Args),
+    /// Write (and submit) a Slurm job array running a long command in parts, then merge.
+    #[command(after_help = slurm::AFTER_HELP)]
+    Slurm(slurm::Args),
 }
 
 /// Sets up logging (stderr, `RADAUDIT_LOG` or `--quiet`) and the thread pool.
@@ -125,6 +135,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stability(args) => stability::run(args),
         Command::Null(args) => null::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Slurm(args) => slurm::run(args),
     }
 }
 
@@ -141,6 +153,50 @@ pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
     }
     bar.set_message(what.to_string());
     bar
+}
+
+/// The command line of this process without the program name and `--shard` (stored in
+/// part files so `merge` rebuilds the command's settings exactly).
+pub fn shard_argv() -> Vec<String> {
+    strip_shard(std::env::args().skip(1))
+}
+
+/// `args` without `--shard X` / `--shard=X`.
+fn strip_shard(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip_next = false;
+    for a in args {
+        if std::mem::take(&mut skip_next) {
+            continue;
+        }
+        if a == "--shard" {
+            skip_next = true;
+        } else if !a.starts_with("--shard=") {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// Parses a stored command line (see [`shard_argv`]) back into its subcommand.
+///
+/// # Errors
+/// When the stored arguments no longer parse (a part from another radaudit version).
+pub fn reparse(argv: &[String]) -> anyhow::Result<Command> {
+    let full = std::iter::once("radaudit".to_string()).chain(argv.iter().cloned());
+    Cli::try_parse_from(full)
+        .map(|c| c.command)
+        .map_err(|e| anyhow::anyhow!("the parts' command line does not parse: {e}"))
+}
+
+/// Logs what a part run did.
+pub fn report_part(outcome: &crate::shard::Outcome) {
+    match outcome {
+        crate::shard::Outcome::Written(p) => tracing::info!("wrote part {}", p.display()),
+        crate::shard::Outcome::Skipped(p) => {
+            tracing::info!("part already complete, skipped: {}", p.display())
+        }
+    }
 }
 
 /// Set once from `--quiet`.

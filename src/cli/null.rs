@@ -1,6 +1,6 @@
 //! `radaudit null`: the null distribution of a stated pipeline on random features.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,8 +9,9 @@ use serde_json::json;
 
 use crate::model::select::Selection;
 use crate::null::{
-    self, FeatureCorrelation, ModelKind, NullDesign, NullResult, StopRule, Validation,
+    self, FeatureCorrelation, ModelKind, NullDesign, NullResult, RepValue, StopRule, Validation,
 };
+use crate::shard::{self, f64_text, parse_f64_text, Merged, Plan, ShardSpec};
 use crate::table::{round_sig, write_atomic, OUTPUT_SIG_DIGITS};
 
 /// Version of the JSON layout written by `radaudit null`.
@@ -48,6 +49,12 @@ pub enum DesignArg {
 ///   radaudit null --n 100 --prevalence 0.5 --candidates 1000 --selected 10 \
 ///     --selection univariate --model logistic --design cv --folds 5 --leaky \
 ///     --claimed 0.80 --reps 1000 --seed 1 --out null.json --plot null.svg
+///
+/// With --shard I/N the run computes part I of N of the replicates into
+/// null.json.parts/ and `radaudit merge` writes null.json. A sharded run
+/// computes all --reps replicates (a fixed budget); the merge replays the
+/// sequential stopping rule over them in order, so it writes what a single
+/// run writes.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -123,6 +130,10 @@ pub struct Args {
     /// Optional SVG histogram of the null distribution.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Run part I of N of the replicates (0-based) into OUT.parts/ (the merge writes
+    /// --plot).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<ShardSpec>,
 }
 
 /// Validates the arguments into a [`NullDesign`].
@@ -232,6 +243,9 @@ pub fn result_json(
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let design = design_from_args(&args).context("invalid null design")?;
     let rule = StopRule::default();
+    if let Some(spec) = args.shard {
+        return run_shard(&args, &design, &rule, spec);
+    }
 
     // Hidden when stderr is not a terminal or with --quiet.
     let bar = super::progress_bar(args.reps as u64, "null replicates");
@@ -246,6 +260,79 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )
     .context("null simulation failed")?;
     bar.finish_and_clear();
+    write_result(&args, &design, &result, &rule, &args.out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Part `spec` of the replicates `0..reps` (module `shard`): each replicate's value and
+/// undefined parts, for [`merge`].
+fn run_shard(
+    args: &Args,
+    design: &NullDesign,
+    rule: &StopRule,
+    spec: ShardSpec,
+) -> anyhow::Result<ExitCode> {
+    let settings = json!({
+        "design": design,
+        "reps": args.reps,
+        "seed": args.seed,
+        "claimed": args.claimed.map(f64_text),
+        "stop_rule": rule,
+    });
+    let ids = (0..args.reps).map(|r| r.to_string()).collect();
+    let plan = Plan::new("null", settings, ids, super::shard_argv())?;
+    let no_inputs = |_: usize| Ok::<_, null::NullError>(String::new());
+    let outcome = shard::run_part(&plan, spec, &args.out, no_inputs, |r| {
+        let v = null::replicate_detail(design, args.seed, r)?;
+        Ok(json!({"value": f64_text(v.value), "undefined": v.undefined}))
+    })?;
+    super::report_part(&outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the single-run JSON of a sharded run from its merged parts.
+///
+/// # Errors
+/// Parts whose command line no longer parses, malformed replicate values, write errors.
+pub fn merge(merged: &Merged, out: &Path) -> anyhow::Result<ExitCode> {
+    let super::Command::Null(args) = super::reparse(&merged.argv)? else {
+        anyhow::bail!("the parts' command line is not `null`");
+    };
+    let design = design_from_args(&args).context("invalid null design in the parts")?;
+    let rule = StopRule::default();
+    let replicates = merged
+        .items
+        .iter()
+        .map(|item| {
+            let value = item.data["value"]
+                .as_str()
+                .ok_or_else(|| "no value".to_string())
+                .and_then(parse_f64_text);
+            let undefined = item.data["undefined"].as_u64().ok_or("no undefined count");
+            match (value, undefined) {
+                (Ok(value), Ok(u)) => Ok(RepValue {
+                    value,
+                    undefined: u as usize,
+                }),
+                (Err(e), _) => anyhow::bail!("replicate {}: {e}", item.id),
+                (_, Err(e)) => anyhow::bail!("replicate {}: {e}", item.id),
+            }
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let result = null::summarise_replicates(&design, args.reps, args.claimed, &rule, &replicates)
+        .context("null simulation failed")?;
+    write_result(&args, &design, &result, &rule, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs the summary and writes the result JSON to `out` (and the plot of `--plot`).
+fn write_result(
+    args: &Args,
+    design: &NullDesign,
+    result: &NullResult,
+    rule: &StopRule,
+    out: &Path,
+) -> anyhow::Result<()> {
     tracing::info!(
         reps = result.reps_used,
         mean = result.mean,
@@ -253,12 +340,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "null simulation done ({:?})",
         result.stop_reason
     );
-
-    let doc = result_json(&design, &result, args.seed, &rule);
+    let doc = result_json(design, result, args.seed, rule);
     let mut text = serde_json::to_string_pretty(&doc).context("serialising the result")?;
     text.push('\n');
-    write_atomic(&args.out, text.as_bytes())
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    write_atomic(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
     if let Some(path) = &args.plot {
         let svg = crate::report::plot::null_histogram_svg(
             &result.values,
@@ -269,5 +354,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_atomic(path, svg.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -39,6 +39,7 @@ use serde::Serialize;
 
 pub use cindex::{cindex_interval_detail, cindex_interval_sim, CIndexInterval};
 pub use design::{FeatureCorrelation, ModelKind, NullDesign, Validation};
+pub use sim::RepValue;
 
 use crate::model::cox::CoxError;
 use crate::model::logistic::LogisticError;
@@ -310,6 +311,84 @@ pub fn replicate_value(design: &NullDesign, seed: u64, r: usize) -> Result<f64, 
     Ok(replicate(design, seed, r)?.value)
 }
 
+/// Replicate `r` of `design` under `seed` with its undefined parts: what one part of a
+/// sharded run (`--shard`) stores per replicate for [`summarise_replicates`].
+///
+/// # Errors
+/// As [`run_null`].
+pub fn replicate_detail(
+    design: &NullDesign,
+    seed: u64,
+    r: usize,
+) -> Result<sim::RepValue, NullError> {
+    design.validate()?;
+    replicate(design, seed, r)
+}
+
+/// The result a single [`run_null_with`] run of `reps` replicates reaches, from the values
+/// of all `reps` replicates computed beforehand (the fixed budget of a sharded run).
+///
+/// The stopping rule is replayed over the replicates in order, batch by batch, exactly as
+/// [`run_null_with`] applies it, so the replicates kept, the stop reason, the summary and
+/// the p-value are those of the single run; the replicates after the stopping point were
+/// computed in vain.
+///
+/// # Errors
+/// As [`run_null_with`], plus [`NullError::Invalid`] when `replicates.len() != reps`.
+pub fn summarise_replicates(
+    design: &NullDesign,
+    reps: usize,
+    claimed: Option<f64>,
+    rule: &StopRule,
+    replicates: &[sim::RepValue],
+) -> Result<NullResult, NullError> {
+    design.validate()?;
+    if reps == 0 {
+        return Err(NullError::NoReps);
+    }
+    if replicates.len() != reps {
+        return Err(NullError::Invalid {
+            field: "replicates",
+            value: replicates.len() as f64,
+            expected: "one value per requested replicate",
+        });
+    }
+    if let Some(c) = claimed {
+        if !c.is_finite() {
+            return Err(NullError::Claimed(c));
+        }
+    }
+    if rule.batch == 0 {
+        return Err(NullError::Invalid {
+            field: "batch",
+            value: 0.0,
+            expected: "at least 1",
+        });
+    }
+
+    let all: Vec<f64> = replicates.iter().map(|v| v.value).collect();
+    let mut end = 0;
+    let mut stop_reason = StopReason::Completed;
+    while end < reps {
+        end = (end + rule.batch).min(reps);
+        if let (Some(c), true) = (claimed, end < reps) {
+            if let Some(reason) = should_stop(&all[..end], c, rule, reps) {
+                stop_reason = reason;
+                break;
+            }
+        }
+    }
+    let undefined_parts = replicates[..end].iter().map(|v| v.undefined).sum();
+    Ok(summarise(
+        design,
+        all[..end].to_vec(),
+        reps,
+        stop_reason,
+        claimed,
+        undefined_parts,
+    ))
+}
+
 /// Per-model values of full-pipeline replicates, keyed by the design without its model
 /// count, the seed and the replicate index (see [`replicate`]).
 type ModelCache = Mutex<HashMap<String, Arc<Vec<sim::RepValue>>>>;
@@ -510,6 +589,36 @@ mod tests {
         }
         // More models must raise the best value in some replicates (else the test is idle).
         assert!(raised > 0);
+    }
+
+    #[test]
+    fn replayed_budget_equals_a_sequential_run() {
+        // A claimed value low enough to stop early: the replay over the full budget must
+        // keep the same replicates and reach the same result as the lazy run.
+        let d = NullDesign::new(
+            30,
+            15,
+            20,
+            2,
+            Selection::Univariate,
+            ModelKind::Logistic,
+            Validation::Apparent,
+        );
+        let rule = StopRule {
+            batch: 10,
+            min_reps: 20,
+            h: 5,
+            alpha: 0.05,
+            z: 3.29,
+        };
+        let reps = 80;
+        let lazy = run_null_with(&d, reps, 5, Some(0.6), &rule, &mut |_, _| {}).unwrap();
+        assert!(lazy.stopped_early, "the test needs an early stop");
+        let all: Vec<RepValue> = (0..reps)
+            .map(|r| replicate_detail(&d, 5, r).unwrap())
+            .collect();
+        let replayed = summarise_replicates(&d, reps, Some(0.6), &rule, &all).unwrap();
+        assert_eq!(replayed, lazy);
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl Fitted {
 
 /// The value of one replicate and the folds or bootstrap samples it could not use.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct RepValue {
+pub struct RepValue {
     pub value: f64,
     pub undefined: usize,
 }
