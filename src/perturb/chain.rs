@@ -50,7 +50,8 @@ use crate::stats::rng;
 pub enum NoiseSigma {
     /// A fixed SD in intensity units.
     Value(f64),
-    /// `"estimate"`: the wavelet MAD estimate of each case ([`noise::estimate_sigma`]).
+    /// `"estimate"`: the wavelet MAD estimate of each case ([`noise::estimate_sigma`]) on
+    /// the crop around its ROI.
     Word(String),
 }
 

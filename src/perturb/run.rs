@@ -122,18 +122,28 @@ pub fn load_case(
         .map_err(ExtractError::from)?;
     drop(mask);
 
-    // Noise level of the whole scan, when a setting adds noise.
+    let sp = img.geometry.spacing;
+    let extent: [f64; 3] =
+        std::array::from_fn(|a| (roi.bbox.upper[a] - roi.bbox.lower[a] + 1) as f64 * sp[a]);
+    let margin = plan.crop_margin(config, sp, extent);
+    let (sample, frame) =
+        super::crop(&img, &roi.mask, margin).expect("invariant: a validated ROI is not empty");
+    drop(img);
+    let centre = super::roi_centroid(&sample.roi).expect("invariant: the crop holds the ROI");
+
+    // Noise level around the ROI (where features are computed), when a setting adds
+    // noise: whole scans hold clipped air and padding whose blocks are nearly flat.
     let noise_sigma = if plan.noise.iter().any(|&l| l > 0.0) {
         match &plan.noise_sigma {
             NoiseSigma::Value(v) => Some(*v),
             NoiseSigma::Word(_) => {
-                let e = noise::estimate_sigma(&img.data)?;
+                let e = noise::estimate_sigma(&sample.image.data)?;
                 tracing::info!(
                     case = %case.id,
                     sigma = e.sigma,
                     coefficients = e.n_coefficients,
                     flat_blocks = e.n_flat,
-                    "noise level (wavelet MAD)"
+                    "noise level (wavelet MAD around the ROI)"
                 );
                 Some(e.sigma)
             }
@@ -141,14 +151,6 @@ pub fn load_case(
     } else {
         None
     };
-
-    let sp = img.geometry.spacing;
-    let extent: [f64; 3] =
-        std::array::from_fn(|a| (roi.bbox.upper[a] - roi.bbox.lower[a] + 1) as f64 * sp[a]);
-    let margin = plan.crop_margin(config, sp, extent);
-    let (sample, frame) =
-        super::crop(&img, &roi.mask, margin).expect("invariant: a validated ROI is not empty");
-    let centre = super::roi_centroid(&sample.roi).expect("invariant: the crop holds the ROI");
     Ok((
         CaseBase {
             sample,

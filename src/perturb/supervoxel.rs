@@ -5,8 +5,8 @@
 //! to state-of-the-art superpixel methods", IEEE TPAMI 34(11):2274-2282), in 3D on one
 //! intensity channel. Seeds sit on a regular grid of step `S` mm, chosen so that about
 //! `count` supervoxels cover the ROI (`S = (V_roi / count)^(1/3)`), over the ROI's
-//! bounding box plus `2 S`. Each iteration assigns every voxel within `2 S` of a centre
-//! (per axis) to the centre minimising
+//! bounding box plus `2 S`. Each iteration assigns every voxel within `S` of a centre
+//! (per axis: SLIC's 2S x 2S search window) to the centre minimising
 //! ```text
 //! D^2 = ((I - I_k) / w)^2 + m^2 (d_k / S)^2
 //! ```
@@ -180,10 +180,10 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
     for _ in 0..settings.iterations {
         best.fill(f64::INFINITY);
 
-        // Assignment: each centre scans its 2S window.
+        // Assignment: each centre scans its 2S-wide window.
         for (k, c) in centres.iter().enumerate() {
             let win: [(usize, usize); 3] = std::array::from_fn(|a| {
-                let r = 2.0 * step[a] as f64;
+                let r = step[a] as f64;
                 let a_lo = (c[a] - r).ceil().max(lo[a] as f64) as usize;
                 let a_hi = (c[a] + r).floor().min(hi[a] as f64) as usize;
                 (a_lo, a_hi)

@@ -1,0 +1,100 @@
+//! Criterion bench: perturbations per second on the PyRadiomics lung1 case (837-voxel
+//! ROI) with every perturbation family in one setting (rotation, translation, noise at
+//! the estimated level, volume adaptation, dilation, contour randomisation, resampling to
+//! 1 x 1 x 2.5 mm), and the share of an item's time spent perturbing versus extracting
+//! (PyRadiomics-like extraction: bin width 25, all feature families).
+//! Run: cargo bench --bench perturb (about a minute). The share is printed once before
+//! the timings.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use radaudit::features::config::ExtractConfig;
+use radaudit::features::extract::{extract_in_frame, Case};
+use radaudit::perturb::chain::{self, Plan};
+use radaudit::perturb::run::load_case;
+
+const CONFIG: &str = r#"
+discretisation = { bin-width = { width = 25.0, origin = "pyradiomics" } }
+pca = "population"
+texture = { mode = "pyradiomics" }
+
+[perturbation]
+repeats = 1
+rotation = [10.0]
+translation = [[0.25, 0.25, 0.0]]
+spacing = [[1.0, 1.0, 2.5]]
+noise = [1.0]
+volume = [0.1]
+morphology = [1]
+contour = [true]
+"#;
+
+fn bench(c: &mut Criterion) {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/pyradiomics"
+    ));
+    let case = Case {
+        id: "lung1".into(),
+        image: dir.join("lung1_image.nrrd"),
+        mask: dir.join("lung1_label.nrrd"),
+        label: 1,
+    };
+    let config: ExtractConfig = toml::from_str(CONFIG).expect("bench config");
+    let plan = Plan::from_config(&config).expect("bench plan");
+    let setting = plan.settings().remove(0);
+    let item_config = chain::config_for(&config, &setting);
+    let (base, frame) = load_case(&case, &config, &plan).expect("lung1");
+
+    // Share of one item's time: perturbation versus extraction, over 20 items.
+    let (mut tp, mut te) = (0.0, 0.0);
+    for r in 1..=20 {
+        let t0 = Instant::now();
+        let s = chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb");
+        let t1 = Instant::now();
+        extract_in_frame(&s.image, &s.roi, &item_config, &frame).expect("extract");
+        tp += (t1 - t0).as_secs_f64();
+        te += t1.elapsed().as_secs_f64();
+    }
+    eprintln!(
+        "lung1, all families: perturbation {:.1} ms, extraction {:.1} ms per item; \
+         perturbation share {:.1} %; {:.0} perturbed extractions/s on one thread",
+        1e3 * tp / 20.0,
+        1e3 * te / 20.0,
+        100.0 * tp / (tp + te),
+        20.0 / (tp + te)
+    );
+
+    let mut group = c.benchmark_group("perturb_lung1");
+    group.sample_size(20);
+    let mut r = 0;
+    group.bench_function("perturbation_all_families", |b| {
+        b.iter(|| {
+            r += 1;
+            black_box(chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb"))
+        })
+    });
+    let perturbed = chain::apply(&plan, &base, &setting, 1, "lung1", 1).expect("perturb");
+    group.bench_function("extraction_of_a_perturbed_sample", |b| {
+        b.iter(|| {
+            black_box(
+                extract_in_frame(&perturbed.image, &perturbed.roi, &item_config, &frame)
+                    .expect("extract"),
+            )
+        })
+    });
+    group.bench_function("item_perturb_and_extract", |b| {
+        b.iter(|| {
+            r += 1;
+            let s = chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb");
+            black_box(extract_in_frame(&s.image, &s.roi, &item_config, &frame).expect("extract"))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
