@@ -214,8 +214,34 @@ fn unperturbed_rows_equal_radaudit_extract_on_the_whole_scan() {
     )
     .unwrap();
     let long = tmp.path().join("long.csv");
-    let o = perturb(&cohort, &config, &long, &[], None);
+    let saved = tmp.path().join("saved");
+    let saved_arg = saved.to_string_lossy().into_owned();
+    let o = perturb(
+        &cohort,
+        &config,
+        &long,
+        &["--save-perturbed", &saved_arg],
+        None,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // --save-perturbed: the rotated crop and its mask, readable, at the scan's positions.
+    let img = radaudit::image::read_volume(&saved.join("lung1/rot5__r1_image.nii.gz")).unwrap();
+    let mask = radaudit::image::read_mask(&saved.join("lung1/rot5__r1_mask.nii.gz")).unwrap();
+    let none = radaudit::image::read_volume(&saved.join("lung1/none__r1_image.nii.gz")).unwrap();
+    let scan =
+        radaudit::image::read_volume(Path::new(&format!("{DATA}/lung1_image.nrrd"))).unwrap();
+    assert_eq!(img.data.dim(), mask.labels.dim());
+    assert!(
+        mask.count(1) > 700,
+        "{} voxels in the rotated mask",
+        mask.count(1)
+    );
+    // The unperturbed crop holds the scan's voxels where its origin says (f32 on disk).
+    let p = none.geometry.index_to_point([0.0; 3]);
+    let idx = scan.geometry.point_to_index(p).map(|v| v.round() as usize);
+    assert!((none.data[[0, 0, 0]] - scan.data[[idx[2], idx[1], idx[0]]]).abs() < 1e-3);
+
     let wide = tmp.path().join("wide.csv");
     let o = Command::new(bin())
         .args(["extract", "--quiet", "--image"])

@@ -16,8 +16,8 @@ use crate::perturb::PerturbError;
 /// Example lines shown after `radaudit perturb --help`.
 pub const AFTER_HELP: &str = "\
 Examples:
-  radaudit perturb --cohort cohort.csv --config examples/perturb-zwanenburg.toml \\
-      --out long.csv --seed 1
+  radaudit perturb --cohort examples/perturb-cohort.csv \\
+      --config examples/perturb-zwanenburg.toml --out long.csv --seed 1
   radaudit stability --input long.csv --out stability.csv --plots plots/
 
 The config is an extraction TOML with a [perturbation] table, e.g.

@@ -14,7 +14,7 @@
 //! morphology = [-1, 1]         # erosion (< 0) / dilation (> 0) radius in voxels
 //! structuring_element = { element = "cross", in_plane = false }
 //! contour = [true]             # supervoxel contour randomisation on / off
-//! supervoxels = { count = 30, compactness = 0.1 }
+//! supervoxels = { count = 30, compactness = 1.0 }
 //! ```
 //! Every key is a factor with a list of levels; an absent key is not varied. The
 //! settings are the Cartesian product of the levels (Zwanenburg et al. 2019, Sci Rep
