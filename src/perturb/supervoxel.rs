@@ -151,9 +151,13 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
             }
         }
     }
-    vals.sort_unstable_by(f64::total_cmp);
-    let q = |p: f64| vals[((vals.len() - 1) as f64 * p).round() as usize];
-    let w = match q(0.99) - q(0.01) {
+    let last = vals.len() - 1;
+    let mut q = |p: f64| {
+        let i = (last as f64 * p).round() as usize;
+        *vals.select_nth_unstable_by(i, f64::total_cmp).1
+    };
+    let (p01, p99) = (q(0.01), q(0.99));
+    let w = match p99 - p01 {
         r if r > 0.0 => r,
         _ => 1.0,
     };
@@ -183,12 +187,17 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
     }
 
     let m2 = settings.compactness * settings.compactness;
-    let mut labels = Array3::<u32>::zeros((nz, ny, nx));
-    let mut best = Array3::<f64>::from_elem((nz, ny, nx), f64::INFINITY);
+    let data_std = image.data.as_standard_layout();
+    let data = data_std
+        .as_slice()
+        .expect("invariant: a standard-layout array has a slice");
+    let at = |z: usize, y: usize, x: usize| (z * ny + y) * nx + x;
+    let mut labels = vec![0u32; nz * ny * nx];
+    let mut best = vec![f64::INFINITY; nz * ny * nx];
     for _ in 0..settings.iterations {
         best.fill(f64::INFINITY);
 
-        // Assignment: each centre scans its 2S-wide window.
+        // Assignment: each centre scans its 2S-wide window, row by row.
         for (k, c) in centres.iter().enumerate() {
             let win: [(usize, usize); 3] = std::array::from_fn(|a| {
                 let r = step[a] as f64;
@@ -196,17 +205,22 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
                 let a_hi = (c[a] + r).floor().min(hi[a] as f64) as usize;
                 (a_lo, a_hi)
             });
+            let s2 = s_mm * s_mm;
             for z in win[2].0..=win[2].1 {
                 let dz = (z as f64 - c[2]) * sp[2];
                 for y in win[1].0..=win[1].1 {
                     let dy = (y as f64 - c[1]) * sp[1];
-                    for x in win[0].0..=win[0].1 {
-                        let dx = (x as f64 - c[0]) * sp[0];
-                        let di = (image.data[[z, y, x]] - c[3]) / w;
-                        let d = di * di + m2 * (dx * dx + dy * dy + dz * dz) / (s_mm * s_mm);
-                        if d < best[[z, y, x]] {
-                            best[[z, y, x]] = d;
-                            labels[[z, y, x]] = k as u32 + 1;
+                    let dzy = dz * dz + dy * dy;
+                    let row = at(z, y, win[0].0)..at(z, y, win[0].1) + 1;
+                    let (d_row, b_row) = (&data[row.clone()], &mut best[row.clone()]);
+                    let l_row = &mut labels[row];
+                    for (i, ((&v, b), l)) in d_row.iter().zip(b_row).zip(l_row).enumerate() {
+                        let dx = ((win[0].0 + i) as f64 - c[0]) * sp[0];
+                        let di = (v - c[3]) / w;
+                        let d = di * di + m2 * (dx * dx + dzy) / s2;
+                        if d < *b {
+                            *b = d;
+                            *l = k as u32 + 1;
                         }
                     }
                 }
@@ -218,13 +232,14 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
         for z in lo[2]..=hi[2] {
             for y in lo[1]..=hi[1] {
                 for x in lo[0]..=hi[0] {
-                    let l = labels[[z, y, x]];
+                    let i = at(z, y, x);
+                    let l = labels[i];
                     if l > 0 {
                         let s = &mut sums[l as usize - 1];
                         s[0] += x as f64;
                         s[1] += y as f64;
                         s[2] += z as f64;
-                        s[3] += image.data[[z, y, x]];
+                        s[3] += data[i];
                         s[4] += 1.0;
                     }
                 }
@@ -236,6 +251,8 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
             }
         }
     }
+    let mut labels = Array3::from_shape_vec((nz, ny, nx), labels)
+        .expect("invariant: the label vector has the array's length");
 
     // SLIC's last step: split each label into 6-connected pieces and merge pieces
     // smaller than a quarter of a grid cell into a neighbouring piece.

@@ -81,7 +81,17 @@ pub fn adapt(
             if k == 0 {
                 return Ok(out);
             }
-            let mut c: Vec<(f64, u64, usize)> = candidates().collect();
+            // Growth: the k nearest lie within the radius growth of a ball holding the
+            // ROI's bounding box (a generous bound); every candidate inside the bound is
+            // taken, so the k smallest are the same as over all candidates.
+            let mut c: Vec<(f64, u64, usize)> = Vec::new();
+            if grow {
+                let bound = growth_bound_sq(roi, spacing, f);
+                c = candidates().filter(|x| x.0 <= bound).collect();
+            }
+            if c.len() < k {
+                c = candidates().collect();
+            }
             if c.len() < k {
                 return Err(PerturbError::OutOfRoom(format!(
                     "volume adaptation by {f} needs {k} voxels, the crop has {}",
@@ -114,6 +124,20 @@ pub fn adapt(
         }
     }
     Ok(out)
+}
+
+/// Squared radius (mm^2) within which growing by fraction `f` should find its voxels:
+/// the growth of the radius of a ball around the ROI's box, plus a voxel diagonal.
+fn growth_bound_sq(roi: &Array3<bool>, spacing: [f64; 3], f: f64) -> f64 {
+    let Some(b) = crate::image::validate::bounding_box(roi) else {
+        return f64::INFINITY;
+    };
+    let diag = (0..3)
+        .map(|a| ((b.upper[a] - b.lower[a] + 1) as f64 * spacing[a]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let voxel = spacing.iter().map(|s| s * s).sum::<f64>().sqrt();
+    (diag * ((1.0 + f).cbrt() - 1.0) + 2.0 * voxel).powi(2)
 }
 
 /// A fixed pseudo-random key of a voxel index (SplitMix64 finaliser), to order ties.
