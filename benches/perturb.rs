@@ -68,6 +68,8 @@ fn bench(c: &mut Criterion) {
         20.0 / (tp + te)
     );
 
+    step_breakdown(&plan, &base);
+
     let mut group = c.benchmark_group("perturb_lung1");
     group.sample_size(20);
     let mut r = 0;
@@ -94,6 +96,60 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Milliseconds per step of the chain on the lung1 crop (mean of 10), printed once.
+fn step_breakdown(plan: &Plan, base: &radaudit::perturb::chain::CaseBase) {
+    use radaudit::perturb::{morphology, noise, rigid, supervoxel, volume};
+    let s = &base.sample;
+    let sp = s.image.geometry.spacing;
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        for _ in 0..10 {
+            f();
+        }
+        1e2 * t.elapsed().as_secs_f64()
+    };
+    let motion = rigid::Motion {
+        translation: [0.25, 0.25, 0.0],
+        angle_deg: 10.0,
+        centre: base.centre,
+    };
+    let t_rigid = time(&mut || {
+        black_box(rigid::apply(s, &motion, plan.interpolator));
+    });
+    let t_noise = time(&mut || {
+        let mut d = s.image.data.clone();
+        let mut r = radaudit::stats::rng::stream(1, "bench");
+        noise::add_noise(&mut d, 4.4, &mut r);
+        black_box(d);
+    });
+    let t_volume = time(&mut || {
+        black_box(volume::adapt(&s.roi, sp, volume::Adaptation::Fraction(0.1)).unwrap());
+    });
+    let se = morphology::Structuring {
+        element: morphology::Element::Cross,
+        radius: 1,
+        in_plane: false,
+    };
+    let t_morph = time(&mut || {
+        black_box(morphology::dilate(&s.roi, &se));
+    });
+    let t_contour = time(&mut || {
+        let sv = supervoxel::slic(&s.image, &s.roi, &plan.supervoxels);
+        let mut r = radaudit::stats::rng::stream(1, "bench");
+        black_box(supervoxel::randomise(
+            &s.roi,
+            &sv,
+            &plan.supervoxels,
+            &mut r,
+        ));
+    });
+    let (nz, ny, nx) = s.image.data.dim();
+    eprintln!(
+        "lung1 crop {nx}x{ny}x{nz}: rigid {t_rigid:.1} ms, noise {t_noise:.1} ms, volume \
+         {t_volume:.1} ms, dilation {t_morph:.1} ms, contour {t_contour:.1} ms"
+    );
 }
 
 criterion_group!(benches, bench);

@@ -72,8 +72,30 @@ pub fn erode(roi: &Array3<bool>, se: &Structuring) -> Array3<bool> {
     apply(roi, se, false)
 }
 
-/// Dilation (`any`) or erosion (`all`).
+/// Dilation (`any`) or erosion (`all`), computed on the ROI's box plus the radius (the
+/// result is background elsewhere).
 fn apply(roi: &Array3<bool>, se: &Structuring, dilation: bool) -> Array3<bool> {
+    let Some(b) = crate::image::validate::bounding_box(roi) else {
+        return roi.clone();
+    };
+    let (nz, ny, nx) = roi.dim();
+    let n = [nx, ny, nz];
+    let r = [
+        se.radius,
+        se.radius,
+        if se.in_plane { 0 } else { se.radius },
+    ];
+    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(r[a]));
+    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + r[a]).min(n[a] - 1));
+    let window = ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
+    let sub = apply_all(&roi.slice(window).to_owned(), se, dilation);
+    let mut out = Array3::from_elem((nz, ny, nx), false);
+    out.slice_mut(window).assign(&sub);
+    out
+}
+
+/// Dilation or erosion over the whole array (beyond it: background).
+fn apply_all(roi: &Array3<bool>, se: &Structuring, dilation: bool) -> Array3<bool> {
     let offsets = se.offsets();
     let (nz, ny, nx) = roi.dim();
     let dims = [nz as isize, ny as isize, nx as isize];

@@ -119,44 +119,34 @@ fn taps(t: f64, n: usize, interpolator: RigidInterpolator) -> (usize, usize, f64
     }
 }
 
-/// Trilinear combination of the taps.
+/// Trilinear combination of the taps (flat indexing: this is the hot loop).
 fn interpolate(
     data: &Array3<f64>,
     plane: &[[(usize, usize, f64); 2]],
     zt: &[(usize, usize, f64)],
 ) -> Array3<f64> {
     let (nz, ny, nx) = data.dim();
-    let mut out = Array3::<f64>::zeros((nz, ny, nx));
-    for (z, &(z0, z1, fz)) in zt.iter().enumerate() {
-        for y in 0..ny {
-            for x in 0..nx {
-                let [(x0, x1, fx), (y0, y1, fy)] = plane[y * nx + x];
-                let at = |zz: usize, yy: usize| {
-                    let a = data[[zz, yy, x0]];
-                    if fx == 0.0 {
-                        a
-                    } else {
-                        a + fx * (data[[zz, yy, x1]] - a)
-                    }
-                };
-                let slice = |zz: usize| {
-                    let a = at(zz, y0);
-                    if fy == 0.0 {
-                        a
-                    } else {
-                        a + fy * (at(zz, y1) - a)
-                    }
-                };
-                let a = slice(z0);
-                out[[z, y, x]] = if fz == 0.0 {
-                    a
-                } else {
-                    a + fz * (slice(z1) - a)
-                };
-            }
+    let std = data.as_standard_layout();
+    let d = std
+        .as_slice()
+        .expect("invariant: a standard-layout array has a slice");
+    let lerp = |a: f64, b: f64, f: f64| if f == 0.0 { a } else { a + f * (b - a) };
+    let mut out = Vec::with_capacity(nz * ny * nx);
+    for &(z0, z1, fz) in zt {
+        let (s0, s1) = (z0 * ny * nx, z1 * ny * nx);
+        for &[(x0, x1, fx), (y0, y1, fy)] in plane {
+            let at = |s: usize| {
+                let (r0, r1) = (s + y0 * nx, s + y1 * nx);
+                lerp(
+                    lerp(d[r0 + x0], d[r0 + x1], fx),
+                    lerp(d[r1 + x0], d[r1 + x1], fx),
+                    fy,
+                )
+            };
+            out.push(lerp(at(s0), if fz == 0.0 { 0.0 } else { at(s1) }, fz));
         }
     }
-    out
+    Array3::from_shape_vec((nz, ny, nx), out).expect("invariant: one value per voxel")
 }
 
 #[cfg(test)]

@@ -142,12 +142,44 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
     let lo: [usize; 3] = std::array::from_fn(|a| bbox.lower[a].saturating_sub(2 * step[a]));
     let hi: [usize; 3] = std::array::from_fn(|a| (bbox.upper[a] + 2 * step[a]).min(n_dim[a] - 1));
 
+    // Cluster the region only, then place its labels in the whole array.
+    let window = ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
+    let mut sub = cluster(
+        &image.data.slice(window).to_owned(),
+        sp,
+        s_mm,
+        step,
+        settings,
+    );
+
+    // SLIC's last step: split each label into 6-connected pieces and merge pieces
+    // smaller than a quarter of a grid cell into a neighbouring piece.
+    let cell = step.iter().product::<usize>();
+    let n = enforce_connectivity(&mut sub, (cell / 4).max(1));
+    let mut labels = Array3::<u32>::zeros((nz, ny, nx));
+    labels.slice_mut(window).assign(&sub);
+    Supervoxels { labels, n }
+}
+
+/// SLIC iterations over the whole of `data` (the region); labels 1..=centres.
+fn cluster(
+    data: &Array3<f64>,
+    sp: [f64; 3],
+    s_mm: f64,
+    step: [usize; 3],
+    settings: &SlicSettings,
+) -> Array3<u32> {
+    let (nz, ny, nx) = data.dim();
+    let image_data = data;
+    let lo = [0usize; 3];
+    let hi = [nx - 1, ny - 1, nz - 1];
+
     // Intensity scale: the 1st-99th percentile range of the region.
     let mut vals: Vec<f64> = Vec::new();
     for z in lo[2]..=hi[2] {
         for y in lo[1]..=hi[1] {
             for x in lo[0]..=hi[0] {
-                vals.push(image.data[[z, y, x]]);
+                vals.push(image_data[[z, y, x]]);
             }
         }
     }
@@ -180,14 +212,14 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
     for &z in &sz {
         for &y in &sy {
             for &x in &sx {
-                let v = image.data[[z.round() as usize, y.round() as usize, x.round() as usize]];
+                let v = image_data[[z.round() as usize, y.round() as usize, x.round() as usize]];
                 centres.push([x, y, z, v]);
             }
         }
     }
 
     let m2 = settings.compactness * settings.compactness;
-    let data_std = image.data.as_standard_layout();
+    let data_std = image_data.as_standard_layout();
     let data = data_std
         .as_slice()
         .expect("invariant: a standard-layout array has a slice");
@@ -251,14 +283,8 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
             }
         }
     }
-    let mut labels = Array3::from_shape_vec((nz, ny, nx), labels)
-        .expect("invariant: the label vector has the array's length");
-
-    // SLIC's last step: split each label into 6-connected pieces and merge pieces
-    // smaller than a quarter of a grid cell into a neighbouring piece.
-    let cell = step.iter().product::<usize>();
-    let n = enforce_connectivity(&mut labels, (cell / 4).max(1));
-    Supervoxels { labels, n }
+    Array3::from_shape_vec((nz, ny, nx), labels)
+        .expect("invariant: the label vector has the array's length")
 }
 
 /// Relabels `labels` (0 = unlabelled) into 6-connected pieces numbered 1..=n in scan

@@ -17,7 +17,7 @@
 //! the other side. Voxels beyond the array edge are not considered (the crop around the
 //! ROI is made large enough by [`super::chain`]).
 
-use ndarray::Array3;
+use ndarray::{s, Array3};
 use serde::{Deserialize, Serialize};
 
 use super::distance::squared_distance_to;
@@ -49,18 +49,12 @@ pub fn adapt(
         Adaptation::DistanceMm(d) => d > 0.0,
     };
     // Distance of every candidate voxel to the other side.
-    let d2 = if grow {
-        squared_distance_to(roi, spacing)
-    } else {
-        squared_distance_to(&roi.mapv(|m| !m), spacing)
+    let reach = match adaptation {
+        Adaptation::Fraction(f) if grow => growth_bound_sq(roi, spacing, f).sqrt(),
+        Adaptation::DistanceMm(d) if grow => d + 1e-3,
+        _ => 0.0,
     };
-    let candidates = || {
-        roi.iter()
-            .zip(d2.iter())
-            .enumerate()
-            .filter(move |(_, (&m, d))| m != grow && d.is_finite())
-            .map(|(i, (_, &d))| (d, tie_key(i), i))
-    };
+    let mut d2 = distances_in_box(roi, spacing, grow, reach);
 
     let mut out = roi.clone();
     let flat = out
@@ -87,10 +81,14 @@ pub fn adapt(
             let mut c: Vec<(f64, u64, usize)> = Vec::new();
             if grow {
                 let bound = growth_bound_sq(roi, spacing, f);
-                c = candidates().filter(|x| x.0 <= bound).collect();
+                c = candidates(roi, &d2, grow)
+                    .filter(|x| x.0 <= bound)
+                    .collect();
             }
             if c.len() < k {
-                c = candidates().collect();
+                // Not enough within the bound: every voxel of the array.
+                d2 = distances_in_box(roi, spacing, grow, f64::INFINITY);
+                c = candidates(roi, &d2, grow).collect();
             }
             if c.len() < k {
                 return Err(PerturbError::OutOfRoom(format!(
@@ -111,7 +109,7 @@ pub fn adapt(
         Adaptation::DistanceMm(d) => {
             // Half a micrometre of slack keeps voxels at exactly d on the inside.
             let limit = (d.abs() + 5e-4).powi(2);
-            for (dist, _, i) in candidates() {
+            for (dist, _, i) in candidates(roi, &d2, grow) {
                 if dist <= limit {
                     flat[i] = grow;
                 }
@@ -124,6 +122,52 @@ pub fn adapt(
         }
     }
     Ok(out)
+}
+
+/// Voxels on the other side of `grow` with a finite distance: (distance^2, tie key,
+/// flat index).
+fn candidates<'a>(
+    roi: &'a Array3<bool>,
+    d2: &'a Array3<f64>,
+    grow: bool,
+) -> impl Iterator<Item = (f64, u64, usize)> + 'a {
+    roi.iter()
+        .zip(d2.iter())
+        .enumerate()
+        .filter(move |(_, (&m, d))| m != grow && d.is_finite())
+        .map(|(i, (_, &d))| (d, tie_key(i), i))
+}
+
+/// Squared distances to the other side (to the ROI when growing, to the background when
+/// shrinking), computed on the ROI's box plus `reach` mm (plus one voxel); infinite
+/// outside that box. Exact inside it: every ROI voxel lies in the box, and the box's
+/// outer shell holds the background voxel nearest to any voxel inside.
+fn distances_in_box(roi: &Array3<bool>, spacing: [f64; 3], grow: bool, reach: f64) -> Array3<f64> {
+    let mut out = Array3::from_elem(roi.dim(), f64::INFINITY);
+    let Some(b) = crate::image::validate::bounding_box(roi) else {
+        return out;
+    };
+    let (nz, ny, nx) = roi.dim();
+    let n = [nx, ny, nz];
+    let m: [usize; 3] = std::array::from_fn(|a| {
+        let v = (reach / spacing[a]).ceil();
+        if v.is_finite() {
+            v as usize + 1
+        } else {
+            n[a]
+        }
+    });
+    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(m[a]));
+    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + m[a]).min(n[a] - 1));
+    let window = s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
+    let sub = roi.slice(window);
+    let d = if grow {
+        squared_distance_to(&sub.to_owned(), spacing)
+    } else {
+        squared_distance_to(&sub.mapv(|v| !v), spacing)
+    };
+    out.slice_mut(window).assign(&d);
+    out
 }
 
 /// Squared radius (mm^2) within which growing by fraction `f` should find its voxels:
