@@ -3,8 +3,13 @@
 //! the estimated level, volume adaptation, dilation, contour randomisation, resampling to
 //! 1 x 1 x 2.5 mm), and the share of an item's time spent perturbing versus extracting
 //! (PyRadiomics-like extraction: bin width 25, all feature families).
-//! Run: cargo bench --bench perturb (about a minute). The share is printed once before
-//! the timings.
+//! Run: cargo bench --bench perturb (about a minute). The share and a per-step breakdown
+//! are printed once before the timings.
+//!
+//! Measured 2026-12-04 (2 shared cores, load about 10): perturbation 80 ms, extraction
+//! 40 ms, item 130 ms (about 8 perturbed extractions per second per thread); steps: rigid
+//! motion 28 ms, noise 10 ms, volume adaptation 14 ms, dilation 1.4 ms, contour
+//! randomisation 18 ms on the 152 x 154 x 23 crop.
 
 use std::hint::black_box;
 use std::path::Path;

@@ -27,6 +27,13 @@
 //! Work happens on a crop of the scan around the ROI ([`crop`]), large enough that the
 //! extraction (which uses the whole scan's interpolation grid, see
 //! [`crate::preprocess::Frame`]) sees the same voxels as on the whole scan.
+//!
+//! Limitation: the crop's margin adds up the worst case of every step (extraction
+//! margin, resampling, translation, rotation, growth, supervoxel reach), and the rigid
+//! motion and the noise run on the whole crop. On a small ROI perturbing then costs more
+//! than extracting (`benches/perturb.rs`, lung1's 837 voxels: about 80 ms against 40 ms
+//! per item); on the CT phantom's GTV the perturbation is about a third of the run.
+//! TODO(perturb): run each step on the box it can reach, not on the whole crop.
 
 pub mod chain;
 pub mod distance;
