@@ -83,9 +83,8 @@ pub fn apply(sample: &Sample, motion: &Motion, interpolator: RigidInterpolator) 
         .map(|z| taps(z as f64 - tz, nz, interpolator))
         .collect();
 
-    let roi_f = sample.roi.mapv(|m| if m { 1.0 } else { 0.0 });
-    let image = interpolate(&sample.image.data, &plane, &zt);
-    let roi = interpolate(&roi_f, &plane, &zt).mapv(|v| v >= 0.5 - SNAP);
+    let image = interpolate(&sample.image.data, &plane, &zt, (ny, nx));
+    let roi = move_mask(&sample.roi, motion, s, &plane, &zt);
     Sample {
         image: crate::image::Volume {
             data: image,
@@ -93,6 +92,57 @@ pub fn apply(sample: &Sample, motion: &Motion, interpolator: RigidInterpolator) 
         },
         roi,
     }
+}
+
+/// The mask moved by the taps, interpolated only on the box the moved ROI can reach (its
+/// box grown by the translation and the rotation's largest displacement), or on the whole
+/// array when the ROI touches the array's edge (where edge padding could repeat it).
+fn move_mask(
+    roi: &Array3<bool>,
+    motion: &Motion,
+    s: [f64; 3],
+    plane: &[[(usize, usize, f64); 2]],
+    zt: &[(usize, usize, f64)],
+) -> Array3<bool> {
+    let (nz, ny, nx) = roi.dim();
+    let n = [nx, ny, nz];
+    let roi_f = roi.mapv(|m| if m { 1.0 } else { 0.0 });
+    let whole = || interpolate(&roi_f, plane, zt, (ny, nx)).mapv(|v| v >= 0.5 - SNAP);
+    let Some(b) = crate::image::validate::bounding_box(roi) else {
+        return roi.clone();
+    };
+    if (0..3).any(|a| b.lower[a] == 0 || b.upper[a] + 1 == n[a]) {
+        return whole();
+    }
+
+    // A point q moves by at most |t| + 2 sin(|theta| / 2) |q - c| (a chord), and |q - c|
+    // is largest at a corner of the box.
+    let mut r_max = 0.0f64;
+    for cx in [b.lower[0], b.upper[0]] {
+        for cy in [b.lower[1], b.upper[1]] {
+            let dx = (cx as f64 - motion.centre[0]) * s[0];
+            let dy = (cy as f64 - motion.centre[1]) * s[1];
+            r_max = r_max.max(dx.hypot(dy));
+        }
+    }
+    let chord = 2.0 * (motion.angle_deg.to_radians().abs() / 2.0).sin() * r_max;
+    let t = motion.translation;
+    let pad = [
+        (t[0].abs() + chord / s[0]).ceil() as usize + 2,
+        (t[1].abs() + chord / s[1]).ceil() as usize + 2,
+        t[2].abs().ceil() as usize + 2,
+    ];
+    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(pad[a]));
+    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + pad[a]).min(n[a] - 1));
+    let sub_plane: Vec<[(usize, usize, f64); 2]> = (lo[1]..=hi[1])
+        .flat_map(|y| (lo[0]..=hi[0]).map(move |x| plane[y * nx + x]))
+        .collect();
+    let dims = (hi[1] - lo[1] + 1, hi[0] - lo[0] + 1);
+    let sub = interpolate(&roi_f, &sub_plane, &zt[lo[2]..=hi[2]], dims);
+    let mut out = Array3::from_elem((nz, ny, nx), false);
+    out.slice_mut(ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]])
+        .zip_mut_with(&sub, |o, &v| *o = v >= 0.5 - SNAP);
+    out
 }
 
 /// Lower index, upper index and weight of the upper one, for continuous index `t` on an
@@ -119,19 +169,21 @@ fn taps(t: f64, n: usize, interpolator: RigidInterpolator) -> (usize, usize, f64
     }
 }
 
-/// Trilinear combination of the taps (flat indexing: this is the hot loop).
+/// Trilinear combination of the taps (flat indexing: this is the hot loop); the output
+/// has `zt.len()` slices of `out` = (rows, columns), `plane` holding rows x columns taps.
 fn interpolate(
     data: &Array3<f64>,
     plane: &[[(usize, usize, f64); 2]],
     zt: &[(usize, usize, f64)],
+    out_dims: (usize, usize),
 ) -> Array3<f64> {
-    let (nz, ny, nx) = data.dim();
+    let (_, ny, nx) = data.dim();
     let std = data.as_standard_layout();
     let d = std
         .as_slice()
         .expect("invariant: a standard-layout array has a slice");
     let lerp = |a: f64, b: f64, f: f64| if f == 0.0 { a } else { a + f * (b - a) };
-    let mut out = Vec::with_capacity(nz * ny * nx);
+    let mut out = Vec::with_capacity(zt.len() * plane.len());
     for &(z0, z1, fz) in zt {
         let (s0, s1) = (z0 * ny * nx, z1 * ny * nx);
         for &[(x0, x1, fx), (y0, y1, fy)] in plane {
@@ -146,7 +198,8 @@ fn interpolate(
             out.push(lerp(at(s0), if fz == 0.0 { 0.0 } else { at(s1) }, fz));
         }
     }
-    Array3::from_shape_vec((nz, ny, nx), out).expect("invariant: one value per voxel")
+    Array3::from_shape_vec((zt.len(), out_dims.0, out_dims.1), out)
+        .expect("invariant: one value per voxel")
 }
 
 #[cfg(test)]
@@ -233,6 +286,28 @@ mod tests {
         let (x, y) = (6usize, 3usize);
         let (ox, oy) = (y + 1, 9 - x);
         assert_eq!(out.image.data[[2, y, x]], s.image.data[[2, oy, ox]]);
+    }
+
+    #[test]
+    fn mask_on_its_box_equals_the_whole_array_computation() {
+        let mut s = sample();
+        s.roi[[2, 3, 4]] = false;
+        for (t, angle) in [([0.3, -1.7, 0.5], 25.0), ([2.0, 0.0, 0.0], -40.0)] {
+            let m = Motion {
+                translation: t,
+                angle_deg: angle,
+                centre: [5.2, 4.4, 2.0],
+            };
+            let out = apply(&s, &m, RigidInterpolator::Linear);
+            // Reference: the same taps on the whole array.
+            let mut r = s.clone();
+            let mut big = Array3::from_elem((5, 9, 11), 0.0);
+            big.zip_mut_with(&r.roi, |b, &m| *b = if m { 1.0 } else { 0.0 });
+            r.image.data = big;
+            let whole = apply(&r, &m, RigidInterpolator::Linear);
+            let want = whole.image.data.mapv(|v| v >= 0.5 - SNAP);
+            assert_eq!(out.roi, want, "t {t:?} angle {angle}");
+        }
     }
 
     #[test]
