@@ -13,6 +13,7 @@ pub mod features;
 pub mod image;
 pub mod model;
 pub mod null;
+pub mod perturb;
 pub mod preprocess;
 pub mod report;
 pub mod samplesize;

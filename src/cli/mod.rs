@@ -18,6 +18,8 @@ pub mod extract;
 
 pub mod inspect;
 
+pub mod perturb;
+
 pub mod samplesize;
 
 pub mod stability;
@@ -63,6 +65,9 @@ pub enum Command {
     Extract(extract::Args),
     /// Show what radaudit reads from an image (and mask): geometry, values, labels, ROI.
     Inspect(inspect::Args),
+    /// Re-extract a cohort under seeded perturbations (long table for stability).
+    #[command(after_help = perturb::AFTER_HELP)]
+    Perturb(perturb::Args),
     /// Sample sizes: Riley development and validation criteria, reliability (Bonett).
     Samplesize(samplesize::Args),
     /// ICC per feature over perturbation replicates, readers or sessions.
@@ -131,6 +136,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(a) => audit::run(a),
         Command::Extract(args) => extract::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Perturb(args) => perturb::run(args),
         Command::Samplesize(args) => samplesize::run(args),
         Command::Stability(args) => stability::run(args),
         Command::Null(args) => null::run(args),

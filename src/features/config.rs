@@ -78,6 +78,10 @@ pub struct ExtractConfig {
     /// Settings of the texture families, read by `texture/` (free-form here).
     #[serde(default)]
     pub texture: Option<toml::Table>,
+    /// A perturbation plan, read by `radaudit perturb` (`crate::perturb::chain`); ignored
+    /// by extraction (free-form here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perturbation: Option<toml::Table>,
 }
 
 fn default_ivh() -> IvhDiscretisation {
@@ -116,6 +120,7 @@ impl ExtractConfig {
             pca: PcaNorm::Sample,
             families: Vec::new(),
             texture: None,
+            perturbation: None,
         };
         let grid = |spacing: [f64; 3], in_plane, interpolator| Resample {
             spacing,

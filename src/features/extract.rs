@@ -47,7 +47,21 @@ pub fn extract(
     roi: &Array3<bool>,
     config: &ExtractConfig,
 ) -> Result<FeatureList, ExtractError> {
-    let (prepared, info) = preprocess::prepare(image, roi, &config.preprocess)?;
+    extract_in_frame(image, roi, config, &preprocess::Frame::whole(&image.data))
+}
+
+/// [`extract`] on a crop of a larger scan: interpolation uses the whole scan's grid
+/// (see [`preprocess::prepare_in_frame`]), so values equal those of the whole scan.
+///
+/// # Errors
+/// As [`extract`].
+pub fn extract_in_frame(
+    image: &Volume,
+    roi: &Array3<bool>,
+    config: &ExtractConfig,
+    frame: &preprocess::Frame,
+) -> Result<FeatureList, ExtractError> {
+    let (prepared, info) = preprocess::prepare_in_frame(image, roi, &config.preprocess, frame)?;
     tracing::debug!(?info, "re-segmentation");
     let discretised = if prepared.intensity.iter().any(|&m| m) {
         discretise::discretise(

@@ -134,6 +134,28 @@ pub enum PrepareError {
     Spacing([f64; 3]),
 }
 
+/// Where an image array sits inside the scan it was cut from, so that a crop is
+/// interpolated on the grid of the whole scan (IBSI grid alignment depends on the whole
+/// grid's extent). Indices and sizes are `(x, y, z)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    /// Index of the array's voxel (0, 0, 0) in the whole scan.
+    pub offset: [usize; 3],
+    /// Size of the whole scan.
+    pub full: [usize; 3],
+}
+
+impl Frame {
+    /// The frame of an array that is the whole scan.
+    pub fn whole(image: &Array3<f64>) -> Self {
+        let (nz, ny, nx) = image.dim();
+        Self {
+            offset: [0; 3],
+            full: [nx, ny, nz],
+        }
+    }
+}
+
 /// Builds the [`Prepared`] ROI: crop (with margin), interpolate image and mask, round,
 /// re-segment (IBSI order, manual section 2.1).
 ///
@@ -144,6 +166,22 @@ pub fn prepare(
     image: &Volume,
     roi: &Array3<bool>,
     settings: &PrepSettings,
+) -> Result<(Prepared, ResegmentInfo), PrepareError> {
+    prepare_in_frame(image, roi, settings, &Frame::whole(&image.data))
+}
+
+/// [`prepare`] for an image that is a crop of a larger scan: the interpolation grid is
+/// that of the whole scan (`frame`), so the result equals that of [`prepare`] on the whole
+/// scan as long as the crop holds the ROI, the margin and the interpolation taps (plus
+/// [`interpolate::SPLINE_MARGIN`] voxels for the cubic spline) or reaches the scan's edge.
+///
+/// # Errors
+/// As [`prepare`].
+pub fn prepare_in_frame(
+    image: &Volume,
+    roi: &Array3<bool>,
+    settings: &PrepSettings,
+    frame: &Frame,
 ) -> Result<(Prepared, ResegmentInfo), PrepareError> {
     let (nz, ny, nx) = image.data.dim();
     if roi.dim() != image.data.dim() {
@@ -177,12 +215,17 @@ pub fn prepare(
             if used.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
                 return Err(PrepareError::Spacing(r.spacing));
             }
-            let n_old = [nx, ny, nz];
+            // The whole scan's grid, in the array's index coordinates.
+            let n_old = frame.full;
             let grids: [AxisGrid; 3] = std::array::from_fn(|a| {
-                if a == 2 && r.in_plane {
+                let whole = if a == 2 && r.in_plane {
                     AxisGrid::identity(n_old[a])
                 } else {
                     AxisGrid::ibsi(n_old[a], g.spacing[a], r.spacing[a])
+                };
+                AxisGrid {
+                    start: whole.start - frame.offset[a] as f64,
+                    ..whole
                 }
             });
             let spacing: [f64; 3] = std::array::from_fn(|a| g.spacing[a] * grids[a].step);

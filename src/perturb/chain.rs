@@ -1,0 +1,552 @@
+//! Perturbation chains: the `[perturbation]` plan of an extraction config, the settings it
+//! expands to, and one perturbed sample per (setting, replicate).
+//!
+//! ```toml
+//! [perturbation]
+//! repeats = 2                  # draws of every setting that has a random step
+//! interpolator = "linear"      # rigid motion: linear | nearest
+//! noise_sigma = "estimate"     # or a number in intensity units
+//! noise = [1.0]                # noise levels, multiples of noise_sigma (0 = none)
+//! translation = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0]]   # voxel fractions (x, y, z)
+//! rotation = [-10.0, 0.0, 10.0]                      # degrees about the slice axis
+//! spacing = [[1.0, 1.0, 1.0]]  # resampling spacings (x, y, z) mm for the extraction
+//! volume = [-0.1, 0.0, 0.1]    # volume adaptation by fraction (or volume_mm = [...])
+//! morphology = [-1, 1]         # erosion (< 0) / dilation (> 0) radius in voxels
+//! structuring_element = { element = "cross", in_plane = false }
+//! contour = [true]             # supervoxel contour randomisation on / off
+//! supervoxels = { count = 30, compactness = 1.0 }
+//! ```
+//! Every key is a factor with a list of levels; an absent key is not varied. The
+//! settings are the Cartesian product of the levels (Zwanenburg et al. 2019, Sci Rep
+//! 9:614, combine noise, translation, rotation, volume adaptation and contour
+//! randomisation this way: e.g. "RNCV"), each named `key=value;...` in a fixed key order
+//! (e.g. `rot=-10;tr=0.5:0.5:0;noise=1;vol=0.1;contour=1`). A setting with a random step
+//! (noise level > 0 or contour randomisation) is drawn `repeats` times; the others once.
+//!
+//! # Order of the steps
+//! 1. Rigid motion of image and mask together (translation and rotation in one
+//!    interpolation): the patient lies differently relative to the grid.
+//! 2. Noise added to the moved image: scanner noise is white on the acquisition grid,
+//!    and adding it before the motion would let the interpolation smooth it away.
+//! 3. Mask steps on the moved mask: volume adaptation, then erosion or dilation, then
+//!    contour randomisation (supervoxels of the noisy, moved image, as a reader sees it).
+//! 4. Extraction with the setting's resampling spacing (interpolation to the new grid
+//!    comes first in the IBSI pipeline, so it sees the perturbed image and mask).
+
+use serde::{Deserialize, Serialize};
+
+use super::morphology::{self, Element, Structuring};
+use super::rigid::{self, Motion, RigidInterpolator};
+use super::supervoxel::{self, SlicSettings};
+use super::volume::{self, Adaptation};
+use super::{noise, PerturbError, Sample};
+use crate::features::config::ExtractConfig;
+use crate::preprocess::{Interpolator, Resample};
+use crate::stats::rng;
+
+/// Noise level source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NoiseSigma {
+    /// A fixed SD in intensity units.
+    Value(f64),
+    /// `"estimate"`: the wavelet MAD estimate of each case ([`noise::estimate_sigma`]) on
+    /// the crop around its ROI.
+    Word(String),
+}
+
+impl Default for NoiseSigma {
+    fn default() -> Self {
+        NoiseSigma::Word("estimate".into())
+    }
+}
+
+/// The structuring element of the `morphology` factor.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ElementSpec {
+    /// Shape.
+    pub element: Element,
+    /// Only within the slice.
+    pub in_plane: bool,
+}
+
+/// The `[perturbation]` plan (module doc).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Draws of every random setting.
+    #[serde(default = "one")]
+    pub repeats: usize,
+    /// Interpolator of the rigid motion.
+    #[serde(default)]
+    pub interpolator: RigidInterpolator,
+    /// Noise SD, or `"estimate"`.
+    #[serde(default)]
+    pub noise_sigma: NoiseSigma,
+    /// Noise levels (multiples of the noise SD).
+    #[serde(default)]
+    pub noise: Vec<f64>,
+    /// Translations in voxels `(x, y, z)`.
+    #[serde(default)]
+    pub translation: Vec<[f64; 3]>,
+    /// Rotation angles in degrees about the slice axis.
+    #[serde(default)]
+    pub rotation: Vec<f64>,
+    /// Resampling spacings `(x, y, z)` mm.
+    #[serde(default)]
+    pub spacing: Vec<[f64; 3]>,
+    /// Volume adaptation fractions.
+    #[serde(default)]
+    pub volume: Vec<f64>,
+    /// Volume adaptation distances (mm).
+    #[serde(default)]
+    pub volume_mm: Vec<f64>,
+    /// Erosion (< 0) or dilation (> 0) radii in voxels.
+    #[serde(default)]
+    pub morphology: Vec<i64>,
+    /// Structuring element of `morphology`.
+    #[serde(default)]
+    pub structuring_element: ElementSpec,
+    /// Contour randomisation on or off.
+    #[serde(default)]
+    pub contour: Vec<bool>,
+    /// Supervoxel settings of the contour randomisation.
+    #[serde(default)]
+    pub supervoxels: SlicSettings,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One combination of factor levels; `None` = the factor is not in the plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Setting {
+    /// Resampling spacing.
+    pub spacing: Option<[f64; 3]>,
+    /// Rotation angle (degrees).
+    pub rotation: Option<f64>,
+    /// Translation (voxels).
+    pub translation: Option<[f64; 3]>,
+    /// Noise level (multiple of the noise SD).
+    pub noise: Option<f64>,
+    /// Volume adaptation.
+    pub volume: Option<Adaptation>,
+    /// Erosion/dilation radius.
+    pub morphology: Option<i64>,
+    /// Contour randomisation.
+    pub contour: Option<bool>,
+}
+
+impl Setting {
+    /// Whether a step draws random numbers (so replicates differ).
+    pub fn is_random(&self) -> bool {
+        self.noise.is_some_and(|n| n != 0.0) || self.contour == Some(true)
+    }
+
+    /// The setting's name in the long table (module doc).
+    pub fn name(&self) -> String {
+        let xyz = |v: [f64; 3]| format!("{}:{}:{}", v[0], v[1], v[2]);
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(s) = self.spacing {
+            parts.push(format!("sp={}", xyz(s)));
+        }
+        if let Some(r) = self.rotation {
+            parts.push(format!("rot={r}"));
+        }
+        if let Some(t) = self.translation {
+            parts.push(format!("tr={}", xyz(t)));
+        }
+        if let Some(n) = self.noise {
+            parts.push(format!("noise={n}"));
+        }
+        match self.volume {
+            Some(Adaptation::Fraction(f)) => parts.push(format!("vol={f}")),
+            Some(Adaptation::DistanceMm(d)) => parts.push(format!("vol={d}mm")),
+            None => {}
+        }
+        if let Some(m) = self.morphology {
+            parts.push(format!("morph={m}"));
+        }
+        if let Some(c) = self.contour {
+            parts.push(format!("contour={}", u8::from(c)));
+        }
+        if parts.is_empty() {
+            "identity".into()
+        } else {
+            parts.join(";")
+        }
+    }
+}
+
+impl Plan {
+    /// The plan of `config`'s `[perturbation]` table.
+    ///
+    /// # Errors
+    /// [`PerturbError::Plan`] when the table is absent, has unknown keys or invalid
+    /// values.
+    pub fn from_config(config: &ExtractConfig) -> Result<Self, PerturbError> {
+        let table = config
+            .perturbation
+            .clone()
+            .ok_or_else(|| PerturbError::Plan("the config has no [perturbation] table".into()))?;
+        let plan: Plan = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| PerturbError::Plan(e.message().to_string()))?;
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Checks values serde cannot.
+    ///
+    /// # Errors
+    /// [`PerturbError::Plan`] naming the value.
+    pub fn validate(&self) -> Result<(), PerturbError> {
+        let bad = |what: String| Err(PerturbError::Plan(what));
+        if self.repeats == 0 {
+            return bad("repeats must be at least 1".into());
+        }
+        match &self.noise_sigma {
+            NoiseSigma::Value(v) if !(v.is_finite() && *v >= 0.0) => {
+                return bad(format!("noise_sigma {v} (expected >= 0 or \"estimate\")"))
+            }
+            NoiseSigma::Word(w) if w != "estimate" => {
+                return bad(format!(
+                    "noise_sigma {w:?} (expected a number or \"estimate\")"
+                ))
+            }
+            _ => {}
+        }
+        if let Some(n) = self.noise.iter().find(|n| !(n.is_finite() && **n >= 0.0)) {
+            return bad(format!("noise level {n} (expected >= 0)"));
+        }
+        let finite3 = |v: &[f64; 3]| v.iter().all(|x| x.is_finite());
+        if let Some(t) = self.translation.iter().find(|t| !finite3(t)) {
+            return bad(format!("translation {t:?}"));
+        }
+        if let Some(r) = self
+            .rotation
+            .iter()
+            .find(|r| !(r.is_finite() && r.abs() <= 180.0))
+        {
+            return bad(format!("rotation {r} (expected -180 ..= 180 degrees)"));
+        }
+        if let Some(s) = self
+            .spacing
+            .iter()
+            .find(|s| !s.iter().all(|x| x.is_finite() && *x > 0.0))
+        {
+            return bad(format!("spacing {s:?} (expected > 0 mm)"));
+        }
+        if !self.volume.is_empty() && !self.volume_mm.is_empty() {
+            return bad("give volume (fractions) or volume_mm (distances), not both".into());
+        }
+        if let Some(f) = self.volume.iter().find(|f| !(f.is_finite() && **f > -1.0)) {
+            return bad(format!("volume fraction {f} (expected > -1)"));
+        }
+        if let Some(d) = self.volume_mm.iter().find(|d| !d.is_finite()) {
+            return bad(format!("volume_mm {d}"));
+        }
+        if let Some(m) = self.morphology.iter().find(|m| m.abs() > 20) {
+            return bad(format!("morphology radius {m} (expected |r| <= 20 voxels)"));
+        }
+        self.supervoxels.validate()
+    }
+
+    /// Every setting: the Cartesian product of the factor levels, in a fixed order
+    /// (later factors vary fastest).
+    pub fn settings(&self) -> Vec<Setting> {
+        let mut out = vec![Setting::default()];
+        fn expand<T: Copy>(
+            out: Vec<Setting>,
+            levels: &[T],
+            set: impl Fn(&mut Setting, T),
+        ) -> Vec<Setting> {
+            if levels.is_empty() {
+                return out;
+            }
+            let mut next = Vec::with_capacity(out.len() * levels.len());
+            for s in out {
+                for &l in levels {
+                    let mut t = s.clone();
+                    set(&mut t, l);
+                    next.push(t);
+                }
+            }
+            next
+        }
+        out = expand(out, &self.spacing, |s, v| s.spacing = Some(v));
+        out = expand(out, &self.rotation, |s, v| s.rotation = Some(v));
+        out = expand(out, &self.translation, |s, v| s.translation = Some(v));
+        out = expand(out, &self.noise, |s, v| s.noise = Some(v));
+        out = expand(out, &self.volume, |s, v| {
+            s.volume = Some(Adaptation::Fraction(v))
+        });
+        out = expand(out, &self.volume_mm, |s, v| {
+            s.volume = Some(Adaptation::DistanceMm(v))
+        });
+        out = expand(out, &self.morphology, |s, v| s.morphology = Some(v));
+        out = expand(out, &self.contour, |s, v| s.contour = Some(v));
+        out
+    }
+
+    /// Replicates of `setting`: `repeats` when it is random, else 1.
+    pub fn replicates(&self, setting: &Setting) -> usize {
+        if setting.is_random() {
+            self.repeats
+        } else {
+            1
+        }
+    }
+
+    /// Margin (voxels, `(x, y, z)`) to keep around the ROI so that every setting's
+    /// perturbation and extraction see the same voxels as on the whole scan: the
+    /// extraction margin and resampling taps, the translation, the displacement of the
+    /// outer region by the largest rotation, and the largest growth of the ROI.
+    ///
+    /// `extent_mm` is the ROI's bounding-box size `(x, y, z)` in mm.
+    pub fn crop_margin(
+        &self,
+        config: &ExtractConfig,
+        spacing: [f64; 3],
+        extent_mm: [f64; 3],
+    ) -> [usize; 3] {
+        let max = |it: &mut dyn Iterator<Item = f64>| it.fold(0.0f64, f64::max);
+
+        // Largest resampling spacing per axis (new grid taps reach one new voxel out).
+        let mut resample = [0.0f64; 3];
+        let mut cubic = false;
+        if let Some(r) = &config.preprocess.resample {
+            resample = r.spacing;
+            cubic = r.interpolator == Interpolator::CubicSpline;
+        }
+        for s in &self.spacing {
+            for a in 0..3 {
+                resample[a] = resample[a].max(s[a]);
+            }
+        }
+
+        // Growth of the ROI by the mask steps (mm).
+        let f_max = max(&mut self.volume.iter().copied());
+        let grow_fraction =
+            extent_mm.iter().copied().fold(0.0, f64::max) * ((1.0 + f_max).cbrt() - 1.0);
+        let grow_mm = max(&mut self.volume_mm.iter().copied());
+        let dilate = max(&mut self.morphology.iter().map(|&m| m as f64));
+        let contour = if self.contour.contains(&true) {
+            // Supervoxels reach at most 2 S (plus one voxel) beyond the ROI box; S is
+            // largest for the largest volume (bounded by the box).
+            let v_box: f64 = extent_mm.iter().product();
+            3.0 * self.supervoxels.step_mm(v_box)
+        } else {
+            0.0
+        };
+
+        let inner: [f64; 3] = std::array::from_fn(|a| {
+            let translation = max(&mut self.translation.iter().map(|t| t[a].abs())) * spacing[a];
+            config.preprocess.margin_mm
+                + resample[a]
+                + translation
+                + grow_fraction
+                + grow_mm
+                + dilate * spacing[a]
+                + contour
+        });
+        let theta = max(&mut self.rotation.iter().map(|r| r.abs())).to_radians();
+        let radius = (extent_mm[0] / 2.0 + inner[0]).hypot(extent_mm[1] / 2.0 + inner[1]);
+        let rotation = 2.0 * (theta / 2.0).sin() * radius;
+        std::array::from_fn(|a| {
+            let mm = inner[a] + if a < 2 { rotation } else { 0.0 };
+            let spline = if cubic {
+                crate::preprocess::interpolate::SPLINE_MARGIN
+            } else {
+                0
+            };
+            (mm / spacing[a]).ceil() as usize + 3 + spline
+        })
+    }
+}
+
+/// What a case contributes to every setting: its crop, the rotation centre and the noise
+/// SD (when the plan adds noise).
+#[derive(Debug, Clone)]
+pub struct CaseBase {
+    /// The cropped, unperturbed sample.
+    pub sample: Sample,
+    /// ROI centroid (continuous index of the crop, `(x, y, z)`).
+    pub centre: [f64; 3],
+    /// Noise SD for level 1.
+    pub noise_sigma: Option<f64>,
+}
+
+/// The extraction config of `setting`: `base` with the resampling spacing replaced (a
+/// config without resampling gets linear image and mask interpolation, threshold 0.5).
+pub fn config_for(base: &ExtractConfig, setting: &Setting) -> ExtractConfig {
+    let mut c = base.clone();
+    if let Some(spacing) = setting.spacing {
+        let r = base.preprocess.resample.unwrap_or(Resample {
+            spacing,
+            in_plane: false,
+            interpolator: Interpolator::Linear,
+            mask_interpolator: Interpolator::Linear,
+            mask_threshold: 0.5,
+        });
+        c.preprocess.resample = Some(Resample {
+            spacing,
+            in_plane: false,
+            ..r
+        });
+    }
+    c
+}
+
+/// The random stream of one step of one replicate.
+pub fn step_stream(
+    seed: u64,
+    case: &str,
+    setting: &str,
+    replicate: usize,
+    step: &str,
+) -> rng::Stream {
+    rng::stream(
+        seed,
+        &format!("perturb/{case}/{setting}/{replicate}/{step}"),
+    )
+}
+
+/// Perturbs `base` by `setting` (steps in the order of the module doc); `replicate`
+/// (1-based) and `case` name the random streams.
+///
+/// # Errors
+/// [`PerturbError::EmptyRoi`] when a step leaves the ROI empty,
+/// [`PerturbError::OutOfRoom`] when the crop cannot hold the growth,
+/// [`PerturbError::Noise`] when noise is asked but no level is known.
+pub fn apply(
+    plan: &Plan,
+    base: &CaseBase,
+    setting: &Setting,
+    seed: u64,
+    case: &str,
+    replicate: usize,
+) -> Result<Sample, PerturbError> {
+    let name = setting.name();
+    let mut s = base.sample.clone();
+
+    // 1. Rigid motion.
+    let angle = setting.rotation.unwrap_or(0.0);
+    let translation = setting.translation.unwrap_or([0.0; 3]);
+    if angle != 0.0 || translation != [0.0; 3] {
+        let motion = Motion {
+            translation,
+            angle_deg: angle,
+            centre: base.centre,
+        };
+        s = rigid::apply(&s, &motion, plan.interpolator);
+        if !s.roi.iter().any(|&m| m) {
+            return Err(PerturbError::EmptyRoi(format!("rigid motion ({name})")));
+        }
+    }
+
+    // 2. Noise.
+    if let Some(level) = setting.noise.filter(|&l| l > 0.0) {
+        let sigma = base
+            .noise_sigma
+            .ok_or_else(|| PerturbError::Noise("no noise level for this case".into()))?;
+        let mut r = step_stream(seed, case, &name, replicate, "noise");
+        noise::add_noise(&mut s.image.data, level * sigma, &mut r);
+    }
+
+    // 3. Mask steps.
+    let spacing = s.image.geometry.spacing;
+    if let Some(a) = setting.volume {
+        s.roi = volume::adapt(&s.roi, spacing, a)?;
+    }
+    if let Some(m) = setting.morphology.filter(|&m| m != 0) {
+        let se = Structuring {
+            element: plan.structuring_element.element,
+            radius: m.unsigned_abs() as usize,
+            in_plane: plan.structuring_element.in_plane,
+        };
+        s.roi = if m > 0 {
+            morphology::dilate(&s.roi, &se)
+        } else {
+            morphology::erode(&s.roi, &se)
+        };
+        if !s.roi.iter().any(|&v| v) {
+            return Err(PerturbError::EmptyRoi(format!("erosion by {} voxels", -m)));
+        }
+    }
+    if setting.contour == Some(true) {
+        let sv = supervoxel::slic(&s.image, &s.roi, &plan.supervoxels);
+        let mut r = step_stream(seed, case, &name, replicate, "contour");
+        let (roi, info) = supervoxel::randomise(&s.roi, &sv, &plan.supervoxels, &mut r);
+        tracing::debug!(?info, case, setting = %name, replicate, "contour randomisation");
+        s.roi = roi;
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Result<Plan, PerturbError> {
+        let cfg: ExtractConfig = toml::from_str(&format!(
+            "discretisation = {{ bin-count = 8 }}\n[perturbation]\n{text}"
+        ))
+        .unwrap();
+        Plan::from_config(&cfg)
+    }
+
+    #[test]
+    fn settings_are_the_product_of_levels_with_stable_names() {
+        let p = plan(
+            "repeats = 3\nrotation = [-10.0, 10.0]\nnoise = [0.0, 1.0]\nvolume = [-0.1, 0.1]\n\
+             contour = [true]",
+        )
+        .unwrap();
+        let s = p.settings();
+        assert_eq!(s.len(), 8);
+        assert_eq!(s[0].name(), "rot=-10;noise=0;vol=-0.1;contour=1");
+        assert_eq!(s[7].name(), "rot=10;noise=1;vol=0.1;contour=1");
+        assert!(s.iter().all(|x| p.replicates(x) == 3));
+    }
+
+    #[test]
+    fn deterministic_settings_have_one_replicate() {
+        let p = plan("repeats = 4\ntranslation = [[0.5, 0.5, 0.0]]\nnoise = [0.0]").unwrap();
+        let s = p.settings();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name(), "tr=0.5:0.5:0;noise=0");
+        assert_eq!(p.replicates(&s[0]), 1);
+    }
+
+    #[test]
+    fn invalid_plans_are_rejected() {
+        assert!(plan("volume = [-1.0]").is_err());
+        assert!(plan("bogus = 1").is_err());
+        assert!(plan("noise_sigma = \"guess\"").is_err());
+        assert!(plan("repeats = 0").is_err());
+        assert!(plan("volume = [0.1]\nvolume_mm = [1.0]").is_err());
+        let cfg: ExtractConfig = toml::from_str("discretisation = { bin-count = 8 }").unwrap();
+        assert!(Plan::from_config(&cfg).is_err());
+    }
+
+    #[test]
+    fn resampling_setting_replaces_the_spacing_only() {
+        let base = ExtractConfig::preset("ibsi-e").unwrap();
+        let s = Setting {
+            spacing: Some([1.5, 1.5, 3.0]),
+            ..Default::default()
+        };
+        let c = config_for(&base, &s);
+        let r = c.preprocess.resample.unwrap();
+        assert_eq!(r.spacing, [1.5, 1.5, 3.0]);
+        assert_eq!(r.interpolator, Interpolator::CubicSpline);
+        let none = config_for(&ExtractConfig::preset("ibsi-a").unwrap(), &s);
+        assert_eq!(
+            none.preprocess.resample.unwrap().interpolator,
+            Interpolator::Linear
+        );
+    }
+}

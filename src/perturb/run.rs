@@ -1,0 +1,457 @@
+//! A perturbation run over a cohort: every case x setting x replicate plus the
+//! unperturbed extraction (`perturbation = "none"`), as the long table of DESIGN.md
+//! (`case_id,perturbation,replicate,feature,value`).
+//!
+//! Cases run in parallel, and the items of a case (its settings and replicates) in
+//! parallel within it; each item draws from its own named streams, so the table does
+//! not depend on the number of threads.
+//!
+//! # Resuming
+//! Every finished item is written at once (atomically) to a checkpoint folder beside the
+//! output (`LONG.csv.parts/`), as its rows already formatted, with a manifest hashing
+//! what determines the result (cohort rows, config with its plan, names, seed). A rerun
+//! with the same manifest skips the finished items; the table is then assembled from the
+//! parts in the fixed order (case, `none`, settings, replicates), so an interrupted and
+//! resumed run writes the same bytes as an uninterrupted one. A folder from another run
+//! is refused. The folder is removed once the table is written.
+//!
+//! An item whose perturbation fails (e.g. an erosion that empties a small ROI) is logged
+//! and recorded as failed in its part, so it is not retried; a case that cannot be read
+//! writes no parts and is retried by a rerun.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::chain::{self, CaseBase, NoiseSigma, Plan, Setting};
+use super::{noise, PerturbError, Sample};
+use crate::features::config::{ExtractConfig, Names};
+use crate::features::extract::{extract_in_frame, rename, Case};
+use crate::image::{self, DataType, Mask, Volume};
+use crate::preprocess::Frame;
+use crate::table::{csv_field, fmt_num, write_atomic, LONG_COLUMNS};
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Seed of every stream.
+    pub seed: u64,
+    /// Feature names in the table.
+    pub names: Names,
+    /// Write every perturbed image and mask (NIfTI) below this folder.
+    pub save_perturbed: Option<PathBuf>,
+    /// Fault injection: stop after this many items finished in this run.
+    pub abort_after: Option<usize>,
+}
+
+/// What a run did (for the log; nothing here goes into the table).
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Items in the run (all cases).
+    pub items: usize,
+    /// Items found finished in the checkpoint.
+    pub resumed: usize,
+    /// Items computed now.
+    pub computed: usize,
+    /// Items whose perturbation or extraction failed: (case, perturbation, replicate,
+    /// reason).
+    pub failed_items: Vec<(String, String, usize, String)>,
+    /// Cases that could not be read: (case, reason).
+    pub failed_cases: Vec<(String, String)>,
+    /// Seconds spent perturbing (summed over threads).
+    pub perturb_seconds: f64,
+    /// Seconds spent extracting (summed over threads).
+    pub extract_seconds: f64,
+    /// Seconds spent reading and cropping cases (summed over threads).
+    pub load_seconds: f64,
+}
+
+/// One item of a case: the setting (`None` = unperturbed) and the 1-based replicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    /// Index into the plan's settings, or `None` for `none`.
+    pub setting: Option<usize>,
+    /// Replicate, from 1.
+    pub replicate: usize,
+}
+
+/// The items of every case, in table order: `none`, then each setting's replicates.
+pub fn items(plan: &Plan, settings: &[Setting]) -> Vec<Item> {
+    let mut out = vec![Item {
+        setting: None,
+        replicate: 1,
+    }];
+    for (i, s) in settings.iter().enumerate() {
+        for r in 1..=plan.replicates(s) {
+            out.push(Item {
+                setting: Some(i),
+                replicate: r,
+            });
+        }
+    }
+    out
+}
+
+/// The checkpoint folder of output `out`.
+pub fn checkpoint_dir(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "perturb".into());
+    out.with_file_name(format!("{name}.parts"))
+}
+
+/// Reads a case and prepares its [`CaseBase`] (crop, centre, noise level).
+///
+/// # Errors
+/// Reading or validating the image and mask; [`PerturbError::Noise`] when the plan
+/// estimates noise and the image has no usable block.
+pub fn load_case(
+    case: &Case,
+    config: &ExtractConfig,
+    plan: &Plan,
+) -> Result<(CaseBase, Frame), PerturbError> {
+    use crate::features::extract::ExtractError;
+    let img = image::read_volume(&case.image).map_err(ExtractError::from)?;
+    let mask = image::read_mask(&case.mask).map_err(ExtractError::from)?;
+    let roi = image::roi(&img, &mask, case.label, &image::RoiRules::default())
+        .map_err(ExtractError::from)?;
+    drop(mask);
+
+    let sp = img.geometry.spacing;
+    let extent: [f64; 3] =
+        std::array::from_fn(|a| (roi.bbox.upper[a] - roi.bbox.lower[a] + 1) as f64 * sp[a]);
+    let margin = plan.crop_margin(config, sp, extent);
+    let (sample, frame) =
+        super::crop(&img, &roi.mask, margin).expect("invariant: a validated ROI is not empty");
+    drop(img);
+    let centre = super::roi_centroid(&sample.roi).expect("invariant: the crop holds the ROI");
+
+    // Noise level around the ROI (where features are computed), when a setting adds
+    // noise: whole scans hold clipped air and padding whose blocks are nearly flat.
+    let noise_sigma = if plan.noise.iter().any(|&l| l > 0.0) {
+        match &plan.noise_sigma {
+            NoiseSigma::Value(v) => Some(*v),
+            NoiseSigma::Word(_) => {
+                let e = noise::estimate_sigma(&sample.image.data)?;
+                tracing::info!(
+                    case = %case.id,
+                    sigma = e.sigma,
+                    coefficients = e.n_coefficients,
+                    flat_blocks = e.n_flat,
+                    "noise level (wavelet MAD around the ROI)"
+                );
+                Some(e.sigma)
+            }
+        }
+    } else {
+        None
+    };
+    Ok((
+        CaseBase {
+            sample,
+            centre,
+            noise_sigma,
+        },
+        frame,
+    ))
+}
+
+/// Perturbs and extracts one item; returns its CSV rows and the perturbation and
+/// extraction times.
+///
+/// # Errors
+/// The perturbation's or the extraction's error.
+#[allow(clippy::too_many_arguments)]
+pub fn run_item(
+    case: &str,
+    base: &CaseBase,
+    frame: &Frame,
+    config: &ExtractConfig,
+    plan: &Plan,
+    settings: &[Setting],
+    item: Item,
+    opts: &RunOptions,
+) -> Result<(String, f64, f64), PerturbError> {
+    let t0 = Instant::now();
+    let (label, perturbed, cfg) = match item.setting {
+        None => ("none".to_string(), None, None),
+        Some(i) => {
+            let s = &settings[i];
+            let name = s.name();
+            let p = chain::apply(plan, base, s, opts.seed, case, item.replicate)?;
+            (name, Some(p), Some(chain::config_for(config, s)))
+        }
+    };
+    let sample: &Sample = perturbed.as_ref().unwrap_or(&base.sample);
+    let perturb_s = t0.elapsed().as_secs_f64();
+    if let Some(dir) = &opts.save_perturbed {
+        save(dir, case, &label, item.replicate, sample)?;
+    }
+
+    let t1 = Instant::now();
+    let feats = extract_in_frame(
+        &sample.image,
+        &sample.roi,
+        cfg.as_ref().unwrap_or(config),
+        frame,
+    )?;
+    let extract_s = t1.elapsed().as_secs_f64();
+
+    let prefix = format!(
+        "{},{},{},",
+        csv_field(case),
+        csv_field(&label),
+        item.replicate
+    );
+    let mut rows = String::new();
+    for (name, v) in rename(feats, opts.names) {
+        rows.push_str(&prefix);
+        rows.push_str(&csv_field(&name));
+        rows.push(',');
+        rows.push_str(&fmt_num(v));
+        rows.push('\n');
+    }
+    Ok((rows, perturb_s, extract_s))
+}
+
+/// Runs every item of every case and writes the long table to `out` (atomically);
+/// `progress` is called once per finished (or skipped) item.
+///
+/// # Errors
+/// [`PerturbError::StaleCheckpoint`] when the checkpoint folder is from another run;
+/// [`PerturbError::Interrupted`] when `abort_after` stopped the run; I/O errors of the
+/// checkpoint and the output. Failing cases and items are not errors: they are in the
+/// summary (and logged).
+pub fn run(
+    cases: &[Case],
+    config: &ExtractConfig,
+    plan: &Plan,
+    opts: &RunOptions,
+    out: &Path,
+    progress: &(dyn Fn() + Sync),
+) -> Result<RunSummary, PerturbError> {
+    let settings = plan.settings();
+    let items = items(plan, &settings);
+    let dir = checkpoint_dir(out);
+    open_checkpoint(&dir, &manifest(cases, config, opts))?;
+
+    let summary = Mutex::new(RunSummary {
+        items: cases.len() * items.len(),
+        ..Default::default()
+    });
+    let finished = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error: Mutex<Option<PerturbError>> = Mutex::new(None);
+
+    cases.par_iter().enumerate().for_each(|(ci, case)| {
+        let todo: Vec<(usize, Item)> = items
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(ii, _)| !part_path(&dir, ci, *ii).exists())
+            .collect();
+        let resumed = items.len() - todo.len();
+        summary
+            .lock()
+            .expect("invariant: no panic while locked")
+            .resumed += resumed;
+        for _ in 0..resumed {
+            progress();
+        }
+        if todo.is_empty() || stop.load(Ordering::SeqCst) {
+            return;
+        }
+
+        let t0 = Instant::now();
+        let (base, frame) = match load_case(case, config, plan) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("case {}: {e}", case.id);
+                let mut s = summary.lock().expect("invariant: no panic while locked");
+                s.failed_cases.push((case.id.clone(), e.to_string()));
+                return;
+            }
+        };
+        summary
+            .lock()
+            .expect("invariant: no panic while locked")
+            .load_seconds += t0.elapsed().as_secs_f64();
+
+        todo.par_iter().for_each(|&(ii, item)| {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let label = item
+                .setting
+                .map_or_else(|| "none".to_string(), |i| settings[i].name());
+            let part = match run_item(&case.id, &base, &frame, config, plan, &settings, item, opts)
+            {
+                Ok((rows, tp, te)) => {
+                    let mut s = summary.lock().expect("invariant: no panic while locked");
+                    s.perturb_seconds += tp;
+                    s.extract_seconds += te;
+                    s.computed += 1;
+                    rows
+                }
+                Err(e @ (PerturbError::Image(_) | PerturbError::Table(_))) => {
+                    // Writing perturbed images failed: an I/O problem, not the item's.
+                    stop.store(true, Ordering::SeqCst);
+                    first_error.lock().expect("invariant").get_or_insert(e);
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(
+                        "case {} perturbation {label} replicate {}: {e}",
+                        case.id,
+                        item.replicate
+                    );
+                    let reason = e.to_string();
+                    let mut s = summary.lock().expect("invariant: no panic while locked");
+                    s.failed_items.push((
+                        case.id.clone(),
+                        label.clone(),
+                        item.replicate,
+                        reason.clone(),
+                    ));
+                    s.computed += 1;
+                    format!("# failed: {}\n", reason.replace('\n', " "))
+                }
+            };
+            if let Err(e) = write_atomic(&part_path(&dir, ci, ii), part.as_bytes()) {
+                stop.store(true, Ordering::SeqCst);
+                first_error
+                    .lock()
+                    .expect("invariant")
+                    .get_or_insert(e.into());
+                return;
+            }
+            progress();
+            let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
+            if opts.abort_after.is_some_and(|a| n >= a) {
+                stop.store(true, Ordering::SeqCst);
+            }
+        });
+    });
+
+    if let Some(e) = first_error
+        .into_inner()
+        .expect("invariant: no panic while locked")
+    {
+        return Err(e);
+    }
+    if stop.load(Ordering::SeqCst) {
+        return Err(PerturbError::Interrupted {
+            finished: finished.load(Ordering::SeqCst),
+        });
+    }
+
+    // Assemble in table order.
+    let mut text = LONG_COLUMNS.join(",");
+    text.push('\n');
+    for ci in 0..cases.len() {
+        for ii in 0..items.len() {
+            let p = part_path(&dir, ci, ii);
+            let Ok(part) = std::fs::read_to_string(&p) else {
+                continue; // a case that could not be read
+            };
+            for line in part.lines().filter(|l| !l.starts_with('#')) {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    write_atomic(out, text.as_bytes())?;
+    std::fs::remove_dir_all(&dir).map_err(|source| PerturbError::Io { path: dir, source })?;
+    Ok(summary
+        .into_inner()
+        .expect("invariant: no panic while locked"))
+}
+
+/// The part file of item `ii` of case `ci`.
+fn part_path(dir: &Path, ci: usize, ii: usize) -> PathBuf {
+    dir.join(format!("{ci:06}-{ii:06}.part"))
+}
+
+/// SHA-256 of everything that determines the table.
+fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> String {
+    let mut h = Sha256::new();
+    h.update(b"radaudit-perturb-v1\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(toml::to_string(config).unwrap_or_default().as_bytes());
+    h.update(opts.seed.to_le_bytes());
+    h.update(format!("{:?}", opts.names).as_bytes());
+    for c in cases {
+        h.update(
+            format!(
+                "\0{}\0{}\0{}\0{}",
+                c.id,
+                c.image.display(),
+                c.mask.display(),
+                c.label
+            )
+            .as_bytes(),
+        );
+    }
+    let digest: [u8; 32] = h.finalize().into();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates the checkpoint folder with its manifest, or checks an existing one.
+fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
+    let file = dir.join("manifest");
+    if dir.exists() {
+        let found = std::fs::read_to_string(&file).unwrap_or_default();
+        if found.trim() != manifest {
+            return Err(PerturbError::StaleCheckpoint {
+                dir: dir.to_path_buf(),
+            });
+        }
+        tracing::info!("resuming from {}", dir.display());
+        return Ok(());
+    }
+    write_atomic(&file, format!("{manifest}\n").as_bytes())?;
+    Ok(())
+}
+
+/// Writes a perturbed sample as `DIR/<case>/<setting>__r<replicate>_{image,mask}.nii.gz`.
+fn save(
+    dir: &Path,
+    case: &str,
+    label: &str,
+    replicate: usize,
+    s: &Sample,
+) -> Result<(), PerturbError> {
+    let clean = |t: &str| -> String {
+        t.chars()
+            .filter_map(|c| match c {
+                '=' => None,
+                ';' => Some('_'),
+                ':' => Some('x'),
+                c if c.is_ascii_alphanumeric() || "-._".contains(c) => Some(c),
+                _ => Some('_'),
+            })
+            .collect()
+    };
+    let base = dir.join(clean(case));
+    let stem = format!("{}__r{replicate}", clean(label));
+    let image = Volume {
+        data: s.image.data.clone(),
+        geometry: s.image.geometry.clone(),
+    };
+    image::write_nifti(
+        &base.join(format!("{stem}_image.nii.gz")),
+        &image,
+        DataType::F32,
+    )?;
+    let mask = Mask {
+        labels: s.roi.mapv(i64::from),
+        geometry: s.image.geometry.clone(),
+    };
+    image::write_nifti_mask(&base.join(format!("{stem}_mask.nii.gz")), &mask)?;
+    Ok(())
+}
