@@ -79,6 +79,8 @@ pub struct PathOptions {
     pub tol: f64,
     /// Maximum outer (quadratic approximation) iterations per lambda.
     pub max_outer: usize,
+    /// Maximum coordinate-descent passes per lambda (all outer iterations together).
+    pub max_passes: usize,
 }
 
 impl Default for PathOptions {
@@ -91,6 +93,7 @@ impl Default for PathOptions {
             standardize: true,
             tol: 1e-14,
             max_outer: 100,
+            max_passes: 20_000,
         }
     }
 }
@@ -106,6 +109,11 @@ pub struct CdInfo {
     pub converged: bool,
     /// The penalised objective at the solution.
     pub objective: f64,
+    /// This lambda repeats the previous solution because the path saturated: more than
+    /// 99.9% of the null deviance explained, or (after five lambdas) a relative gain in
+    /// deviance explained below 1e-5 (glmnet's `devmax` and `fdev` rules; typically
+    /// near-separable data or an unpenalised limit reached).
+    pub saturated: bool,
 }
 
 /// A fitted path: one model per lambda, coefficients on the original scale.
@@ -455,7 +463,27 @@ impl<'a> Problem<'a> {
             let ev = self.eval(&st.eta);
             (0..p).map(|j| self.score(&ev.u, j)).collect()
         };
+        let null_loss = self.eval(&self.null_state().eta).loss;
+        let mut explained = Vec::with_capacity(lambdas.len());
         for &lambda in &lambdas {
+            if let Some(last) = fit.info.last().copied() {
+                // glmnet's stopping rules: deviance explained above 0.999, or (after 5
+                // lambdas) a relative gain in it below 1e-5.
+                let loss = self.eval(&st.eta).loss;
+                let dev = if null_loss > 0.0 { 1.0 - loss / null_loss } else { 0.0 };
+                let k = explained.len();
+                let flat = k >= 5 && dev - explained[k - 1] < 1e-5 * dev.abs();
+                explained.push(dev);
+                if last.saturated || dev > 0.999 || flat {
+                    fit.intercepts.push(*fit.intercepts.last().expect("invariant: one fit"));
+                    fit.coefs.push(fit.coefs.last().expect("invariant: one fit").clone());
+                    fit.info.push(CdInfo {
+                        saturated: true,
+                        ..last
+                    });
+                    continue;
+                }
+            }
             // Strong set from the previous solution's gradient.
             let cut = opts.alpha * (2.0 * lambda - prev_lambda);
             let mut in_set: Vec<bool> = (0..p)
@@ -535,7 +563,7 @@ impl<'a> Problem<'a> {
             // until they settle, then a full pass again to confirm.
             let mut full = true;
             let mut inner_done = false;
-            for _ in 0..100_000 {
+            while passes < opts.max_passes {
                 passes += 1;
                 let mut max_change = 0.0f64;
                 for (k, &j) in set.iter().enumerate() {
@@ -595,8 +623,12 @@ impl<'a> Problem<'a> {
                 .map(|&j| (st.b[j] - old.b[j]).abs())
                 .fold((st.b0 - old.b0).abs(), f64::max);
             obj = new_obj;
-            if inner_done && change < 1e-10 {
+            let scale = set.iter().map(|&j| st.b[j].abs()).fold(1.0f64, f64::max);
+            if inner_done && change < 1e-10 * scale {
                 converged = true;
+                break;
+            }
+            if passes >= opts.max_passes {
                 break;
             }
         }
@@ -605,6 +637,7 @@ impl<'a> Problem<'a> {
             passes,
             converged,
             objective: obj,
+            saturated: false,
         }
     }
 
