@@ -580,7 +580,7 @@ pub fn wide_to_long(text: &str, path: &Path, spec: &WideImport) -> Result<LongTa
     Ok(t)
 }
 
-/// What to do with missing cells (empty, `NA`, `NaN`) in feature columns.
+/// What to do with missing cells (empty, `NA`, `N/A`, `NaN`, `null`) in feature columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissingPolicy {
     /// Stop at the first missing cell, naming file, line and column.
@@ -629,9 +629,10 @@ pub struct FeatureTable {
     pub notes: Vec<String>,
 }
 
+/// Whether a cell marks a missing value: empty, `NA`, `N/A`, `NaN` or `null` (any case).
 fn is_missing(cell: &str) -> bool {
     let c = cell.trim();
-    c.is_empty() || c.eq_ignore_ascii_case("na") || c.eq_ignore_ascii_case("nan")
+    c.is_empty() || ["na", "n/a", "nan", "null"].iter().any(|m| c.eq_ignore_ascii_case(m))
 }
 
 /// Reads a wide feature table (see [`parse_feature_table`]).

@@ -218,14 +218,27 @@ fn worc_melanoma_is_near_half_and_permutations_do_not_reject() {
         names: t.names,
     };
     assert_eq!(data.x.dim(), (95, 1015));
-    let pipe = pipeline(Ranker::T, 20, Family::Logistic, path50());
-    let d = design(5, 5, 1, 0);
+    // A lighter pipeline than the CLI default keeps the 20 nested runs within seconds:
+    // top 10 |t|, 20 lambdas down to 1% of lambda_max, 3 inner folds, 3 repeats (one
+    // repeat of nested CV on 95 noisy rows can fall well below 0.5).
+    let pipe = pipeline(
+        Ranker::T,
+        10,
+        Family::Logistic,
+        LambdaRule::Path {
+            n_lambda: 20,
+            min_ratio: Some(0.01),
+        },
+    );
+    let d = design(5, 3, 3, 0);
     let r = nested_cv(&data, &pipe, &d).unwrap();
-    let perm = permutation_test(&data, &pipe, &d, 39, r.estimate).unwrap();
+    let perm = permutation_test(&data, &pipe, &d, 19, r.estimate).unwrap();
     eprintln!(
         "Melanoma nested AUC {:.4}; permutation null mean {:.4}, p = {:.3}",
         r.estimate, perm.null_mean, perm.p_value
     );
+    // Tolerance 0.12: about 2 standard deviations of a 3-repeat nested AUC on 95 rows of
+    // noise (the permutation null's spread printed above is of that size).
     assert!((r.estimate - 0.5).abs() < 0.12, "{}", r.estimate);
     assert!(perm.p_value > 0.05, "p = {}", perm.p_value);
 }
@@ -250,8 +263,9 @@ fn results_do_not_depend_on_thread_count() {
     };
     let (a, pa) = run(1);
     let (b, pb) = run(2);
-    assert_eq!(a, b);
-    assert_eq!(pa, pb);
+    // Debug text, so that NaN summaries (undefined everywhere) compare equal.
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(format!("{pa:?}"), format!("{pb:?}"));
 }
 
 #[test]
@@ -363,5 +377,21 @@ fn cli_writes_json_and_plots_with_leaky_comparison_and_permutations() {
     for f in ["roc.svg", "calibration.svg", "permutation.svg"] {
         let s = std::fs::read_to_string(plots.join(f)).unwrap();
         assert!(s.starts_with("<svg") && !s.contains("not drawn"), "{f}");
+    }
+}
+
+#[test]
+#[ignore = "diagnostics: cargo nextest run --release --run-ignored only -E 'test(path_diag)'"]
+fn path_diagnostics() {
+    let t = table("tables/radmlbench/WORC-Melanoma.csv", Some("ID"), &["Target"]);
+    let y: Vec<bool> = t.numeric["Target"].iter().map(|&v| v == 1.0).collect();
+    let rows: Vec<usize> = (0..76).collect();
+    let cols: Vec<usize> = (0..20).collect();
+    let opts = PathOptions { tol: 1e-8, max_passes: 2000, ..PathOptions::default() };
+    let t0 = std::time::Instant::now();
+    let f = fit_path(t.x.view(), &rows, &cols, Response::Binary(&y), &opts).unwrap();
+    eprintln!("{:?}", t0.elapsed());
+    for (l, i) in f.lambdas.iter().zip(&f.info) {
+        eprintln!("{l:.5} {i:?}");
     }
 }

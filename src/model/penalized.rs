@@ -618,13 +618,15 @@ impl<'a> Problem<'a> {
                 self.update_eta(st, set);
                 new_obj = self.objective(st, lambda, alpha);
             }
+            // The outer change on the inner loop's scale, v_j (delta b_j)^2.
+            let d0 = st.b0 - old.b0;
             let change = set
                 .iter()
-                .map(|&j| (st.b[j] - old.b[j]).abs())
-                .fold((st.b0 - old.b0).abs(), f64::max);
+                .enumerate()
+                .map(|(k, &j)| v[k] * (st.b[j] - old.b[j]).powi(2))
+                .fold(wsum / nf * d0 * d0, f64::max);
             obj = new_obj;
-            let scale = set.iter().map(|&j| st.b[j].abs()).fold(1.0f64, f64::max);
-            if inner_done && change < 1e-10 * scale {
+            if inner_done && change < opts.tol {
                 converged = true;
                 break;
             }

@@ -90,8 +90,27 @@ pub fn calibration_slope(lp: &[f64], y: &[bool]) -> Result<f64, CalibrationError
     if n1 == 0 || n1 == y.len() {
         return Err(CalibrationError::SingleClass { n1, n: y.len() });
     }
+    let loglik = |a: f64, b: f64| -> f64 {
+        lp.iter()
+            .zip(y)
+            .map(|(&x, &yi)| {
+                let eta = a + b * x;
+                let log1p_exp = if eta > 0.0 {
+                    eta + (-eta).exp().ln_1p()
+                } else {
+                    eta.exp().ln_1p()
+                };
+                if yi {
+                    eta - log1p_exp
+                } else {
+                    -log1p_exp
+                }
+            })
+            .sum()
+    };
     let (mut a, mut b) = (0.0f64, 1.0f64);
-    for it in 0..100 {
+    let mut ll = loglik(a, b);
+    for it in 0..200 {
         let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (&x, &yi) in lp.iter().zip(y) {
             let p = sigmoid(a + b * x);
@@ -109,16 +128,28 @@ pub fn calibration_slope(lp: &[f64], y: &[bool]) -> Result<f64, CalibrationError
         }
         let da = (h11 * g0 - h01 * g1) / det;
         let db = (h00 * g1 - h01 * g0) / det;
-        a += da;
-        b += db;
-        if !(a.is_finite() && b.is_finite()) {
+
+        // Newton step, halved while the log-likelihood decreases.
+        let mut step = 1.0;
+        let mut accepted = false;
+        for _ in 0..40 {
+            let (na, nb) = (a + step * da, b + step * db);
+            let nll = loglik(na, nb);
+            if nll.is_finite() && nll >= ll - 1e-12 * ll.abs().max(1.0) {
+                (a, b, ll) = (na, nb, nll);
+                accepted = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !accepted || !(a.is_finite() && b.is_finite()) || b.abs() > 1e6 {
             return Err(CalibrationError::NotConverged { iterations: it });
         }
-        if da.abs().max(db.abs()) < 1e-12 * (1.0 + b.abs()) {
+        if (step * da).abs().max((step * db).abs()) < 1e-10 * (1.0 + b.abs()) {
             return Ok(b);
         }
     }
-    Err(CalibrationError::NotConverged { iterations: 100 })
+    Err(CalibrationError::NotConverged { iterations: 200 })
 }
 
 /// Calibration intercept (calibration-in-the-large): `a` of `logit P(y) = a + lp` with
