@@ -31,11 +31,22 @@ fn data() -> Dataset {
 
 fn bench(c: &mut Criterion) {
     let d = data();
-    let Outcome::Binary(y) = &d.outcome else { unreachable!() };
+    let Outcome::Binary(y) = &d.outcome else {
+        unreachable!()
+    };
     let rows: Vec<usize> = (0..160).collect();
     let cols: Vec<usize> = (0..1000).collect();
     c.bench_function("lasso_logistic_path_160x1000_50_lambdas", |b| {
-        b.iter(|| fit_path(d.x.view(), &rows, &cols, Response::Binary(y), &PathOptions::default()).unwrap())
+        b.iter(|| {
+            fit_path(
+                d.x.view(),
+                &rows,
+                &cols,
+                Response::Binary(y),
+                &PathOptions::default(),
+            )
+            .unwrap()
+        })
     });
     let pipe = Pipeline {
         prefilter: None,

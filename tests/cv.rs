@@ -94,9 +94,16 @@ fn penalised_coefficients_match_reference_fits() {
     let mut alphas = BTreeMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.splitn(9, ',').collect();
-        let key = (f[0].to_string(), f[1].to_string(), f[2].to_string(), f[4].to_string());
+        let key = (
+            f[0].to_string(),
+            f[1].to_string(),
+            f[2].to_string(),
+            f[4].to_string(),
+        );
         alphas.insert(key.clone(), f[3].parse::<f64>().unwrap());
-        fits.entry(key).or_default().push((f[5].to_string(), f[6].parse().unwrap()));
+        fits.entry(key)
+            .or_default()
+            .push((f[5].to_string(), f[6].parse().unwrap()));
     }
     assert_eq!(fits.len(), 7, "seven reference fits");
 
@@ -125,12 +132,26 @@ fn penalised_coefficients_match_reference_fits() {
             ..PathOptions::default()
         };
         let (x, names, resp) = if dataset == "wdbc" {
-            let Outcome::Binary(y) = &w.outcome else { unreachable!() };
+            let Outcome::Binary(y) = &w.outcome else {
+                unreachable!()
+            };
             (w.x.view(), w.names.clone(), Response::Binary(y))
         } else {
-            let ties = if ties == "breslow" { Ties::Breslow } else { Ties::Efron };
+            let ties = if ties == "breslow" {
+                Ties::Breslow
+            } else {
+                Ties::Efron
+            };
             let names: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
-            (rx.view(), names, Response::Survival { time: &time, event: &event, ties })
+            (
+                rx.view(),
+                names,
+                Response::Survival {
+                    time: &time,
+                    event: &event,
+                    ties,
+                },
+            )
         };
         let rows: Vec<usize> = (0..x.nrows()).collect();
         let all: Vec<usize> = (0..x.ncols()).collect();
@@ -179,9 +200,17 @@ fn null_seed0_given_folds_reproduce_answer_key() {
     ] {
         for (f, w) in run.folds.iter().zip(want) {
             let got = f.metrics["auc"].unwrap();
-            assert!((got - w).abs() <= 0.005 + 1e-12, "fold {}: {got} vs {w}", f.fold);
+            assert!(
+                (got - w).abs() <= 0.005 + 1e-12,
+                "fold {}: {got} vs {w}",
+                f.fold
+            );
         }
-        assert!((run.estimate - mean).abs() <= 0.005, "{} vs {mean}", run.estimate);
+        assert!(
+            (run.estimate - mean).abs() <= 0.005,
+            "{} vs {mean}",
+            run.estimate
+        );
     }
 }
 
@@ -211,7 +240,11 @@ fn wdbc_nested_auc_is_about_099() {
 #[test]
 fn worc_melanoma_is_near_half_and_permutations_do_not_reject() {
     // ../shared/data/tables/README.md: published AUC 0.51 (BRAF status, no signal).
-    let t = table("tables/radmlbench/WORC-Melanoma.csv", Some("ID"), &["Target"]);
+    let t = table(
+        "tables/radmlbench/WORC-Melanoma.csv",
+        Some("ID"),
+        &["Target"],
+    );
     let data = Dataset {
         outcome: Outcome::Binary(t.numeric["Target"].iter().map(|&v| v == 1.0).collect()),
         x: t.x,
@@ -251,10 +284,21 @@ fn results_do_not_depend_on_thread_count() {
         x: t.x,
         names: t.names,
     };
-    let pipe = pipeline(Ranker::T, 10, Family::Logistic, LambdaRule::Path { n_lambda: 10, min_ratio: None });
+    let pipe = pipeline(
+        Ranker::T,
+        10,
+        Family::Logistic,
+        LambdaRule::Path {
+            n_lambda: 10,
+            min_ratio: None,
+        },
+    );
     let d = design(3, 3, 2, 20);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let r = nested_cv(&data, &pipe, &d).unwrap();
             let p = permutation_test(&data, &pipe, &d, 4, r.estimate).unwrap();
@@ -272,7 +316,11 @@ fn results_do_not_depend_on_thread_count() {
 fn rossi_cox_nested_cv_runs_for_both_tie_rules() {
     // Apparent Harrell C of the full Cox model on Rossi is 0.640 (cindex_harrell.csv);
     // a cross-validated C must be lower than apparent-plus-noise and above chance.
-    let t = table("stats/rossi_with_cox_lp.csv", None, &["week", "arrest", "cox_lp"]);
+    let t = table(
+        "stats/rossi_with_cox_lp.csv",
+        None,
+        &["week", "arrest", "cox_lp"],
+    );
     let data = Dataset {
         outcome: Outcome::Survival {
             time: t.numeric["week"].clone(),
@@ -282,9 +330,20 @@ fn rossi_cox_nested_cv_runs_for_both_tie_rules() {
         names: t.names,
     };
     for ties in [Ties::Breslow, Ties::Efron] {
-        let pipe = pipeline(Ranker::None, 7, Family::Cox(ties), LambdaRule::Path { n_lambda: 20, min_ratio: None });
+        let pipe = pipeline(
+            Ranker::None,
+            7,
+            Family::Cox(ties),
+            LambdaRule::Path {
+                n_lambda: 20,
+                min_ratio: None,
+            },
+        );
         let r = nested_cv(&data, &pipe, &design(5, 5, 1, 50)).unwrap();
-        eprintln!("Rossi {ties:?}: Harrell C {:.4}, Uno C {:.4}", r.estimate, r.summaries["uno_c"].mean);
+        eprintln!(
+            "Rossi {ties:?}: Harrell C {:.4}, Uno C {:.4}",
+            r.estimate, r.summaries["uno_c"].mean
+        );
         assert_eq!(r.metric, "c_index");
         assert!(r.estimate > 0.55 && r.estimate < 0.66, "{}", r.estimate);
         assert!(r.summaries["uno_c"].n_defined == 5);
@@ -303,8 +362,22 @@ fn cli_hosny_train_on_one_cohort_test_on_another() {
     let status = radaudit()
         .args(["cv", "--quiet", "--table", &format!("{h}/HarvardRT.csv")])
         .args(["--external-table", &format!("{h}/Maastro.csv")])
-        .args(["--outcome", "surv2yr", "--id", "id", "--ignore", "general_info_*"])
-        .args(["--ignore", "logit_0", "--ignore", "logit_1", "--missing", "drop"])
+        .args([
+            "--outcome",
+            "surv2yr",
+            "--id",
+            "id",
+            "--ignore",
+            "general_info_*",
+        ])
+        .args([
+            "--ignore",
+            "logit_0",
+            "--ignore",
+            "logit_1",
+            "--missing",
+            "drop",
+        ])
         .args(["--repeats", "1", "--bbc-resamples", "0", "--out"])
         .arg(&out)
         .status()
@@ -323,7 +396,11 @@ fn cli_hosny_train_on_one_cohort_test_on_another() {
     assert_eq!(e["ci_method"], "delong");
     assert!(auc > 0.4 && auc < 0.8);
     assert!(e["ci_lower"].as_f64().unwrap() < auc && auc < e["ci_upper"].as_f64().unwrap());
-    assert!(v["input_notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("dropped")));
+    assert!(v["input_notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("dropped")));
 }
 
 #[test]
@@ -333,18 +410,36 @@ fn cli_hosny_errors_name_file_line_and_column() {
     let out = dir.path().join("x.json");
     let run = |extra: &[&str]| {
         let o = radaudit()
-            .args(["cv", "--quiet", "--table", &maastro, "--outcome", "surv2yr", "--id", "id"])
+            .args([
+                "cv",
+                "--quiet",
+                "--table",
+                &maastro,
+                "--outcome",
+                "surv2yr",
+                "--id",
+                "id",
+            ])
             .args(extra)
             .arg("--out")
             .arg(&out)
             .output()
             .unwrap();
-        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
     };
     let (code, msg) = run(&[]);
     assert_eq!(code, Some(2));
-    assert!(msg.contains("Maastro.csv") && msg.contains("line 2"), "{msg}");
-    assert!(msg.contains("general_info_BoundingBox") && msg.contains("--ignore"), "{msg}");
+    assert!(
+        msg.contains("Maastro.csv") && msg.contains("line 2"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("general_info_BoundingBox") && msg.contains("--ignore"),
+        "{msg}"
+    );
     let (code, msg) = run(&["--ignore", "general_info_*"]);
     assert_eq!(code, Some(2));
     assert!(msg.contains("--missing") && msg.contains("line "), "{msg}");
@@ -356,9 +451,33 @@ fn cli_writes_json_and_plots_with_leaky_comparison_and_permutations() {
     let out = dir.path().join("cv.json");
     let plots = dir.path().join("plots");
     let status = radaudit()
-        .args(["cv", "--quiet", "--table", &format!("{DATA}/stats/null_seed0_p100.csv")])
-        .args(["--outcome", "y", "--ignore", "fold", "--k", "10", "--outer", "5", "--inner", "3"])
-        .args(["--repeats", "2", "--leaky", "--permutations", "5", "--bbc-resamples", "20"])
+        .args([
+            "cv",
+            "--quiet",
+            "--table",
+            &format!("{DATA}/stats/null_seed0_p100.csv"),
+        ])
+        .args([
+            "--outcome",
+            "y",
+            "--ignore",
+            "fold",
+            "--k",
+            "10",
+            "--outer",
+            "5",
+            "--inner",
+            "3",
+        ])
+        .args([
+            "--repeats",
+            "2",
+            "--leaky",
+            "--permutations",
+            "5",
+            "--bbc-resamples",
+            "20",
+        ])
         .args(["--n-lambda", "10", "--seed", "7", "--out"])
         .arg(&out)
         .arg("--plots")
@@ -383,11 +502,19 @@ fn cli_writes_json_and_plots_with_leaky_comparison_and_permutations() {
 #[test]
 #[ignore = "diagnostics: cargo nextest run --release --run-ignored only -E 'test(path_diag)'"]
 fn path_diagnostics() {
-    let t = table("tables/radmlbench/WORC-Melanoma.csv", Some("ID"), &["Target"]);
+    let t = table(
+        "tables/radmlbench/WORC-Melanoma.csv",
+        Some("ID"),
+        &["Target"],
+    );
     let y: Vec<bool> = t.numeric["Target"].iter().map(|&v| v == 1.0).collect();
     let rows: Vec<usize> = (0..76).collect();
     let cols: Vec<usize> = (0..20).collect();
-    let opts = PathOptions { tol: 1e-8, max_passes: 2000, ..PathOptions::default() };
+    let opts = PathOptions {
+        tol: 1e-8,
+        max_passes: 2000,
+        ..PathOptions::default()
+    };
     let t0 = std::time::Instant::now();
     let f = fit_path(t.x.view(), &rows, &cols, Response::Binary(&y), &opts).unwrap();
     eprintln!("{:?}", t0.elapsed());

@@ -273,7 +273,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
 
     // Output.
-    let out = result_json(&args, &dev_table, &pipe, &design, &nested, leaky.as_ref(), perm.as_ref(), external.as_ref());
+    let out = result_json(
+        &args,
+        &dev_table,
+        &pipe,
+        &design,
+        &nested,
+        leaky.as_ref(),
+        perm.as_ref(),
+        external.as_ref(),
+    );
     let text = serde_json::to_string_pretty(&round_json(out))? + "\n";
     write_atomic(&args.out, text.as_bytes())?;
     if let Some(dir) = &args.plots {
@@ -284,8 +293,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn pipeline(args: &Args, survival: bool) -> anyhow::Result<Pipeline> {
-    let model = args.model.unwrap_or(if survival { ModelArg::CoxL1 } else { ModelArg::LogisticL1 });
-    let ties = if args.ties == "breslow" { Ties::Breslow } else { Ties::Efron };
+    let model = args.model.unwrap_or(if survival {
+        ModelArg::CoxL1
+    } else {
+        ModelArg::LogisticL1
+    });
+    let ties = if args.ties == "breslow" {
+        Ties::Breslow
+    } else {
+        Ties::Efron
+    };
     let (family, alpha) = match model {
         ModelArg::LogisticL1 => (Family::Logistic, vec![1.0]),
         ModelArg::LogisticL2 => (Family::Logistic, vec![0.0]),
@@ -358,7 +375,12 @@ fn read(args: &Args, path: &Path) -> anyhow::Result<FeatureTable> {
 
 /// Restricts two tables to their common feature columns, in the first table's order.
 fn align(mut a: FeatureTable, mut b: FeatureTable) -> (FeatureTable, FeatureTable) {
-    let common: Vec<String> = a.names.iter().filter(|n| b.names.contains(n)).cloned().collect();
+    let common: Vec<String> = a
+        .names
+        .iter()
+        .filter(|n| b.names.contains(n))
+        .cloned()
+        .collect();
     let dropped = a.names.len() + b.names.len() - 2 * common.len();
     if dropped > 0 {
         tracing::warn!(
@@ -370,7 +392,12 @@ fn align(mut a: FeatureTable, mut b: FeatureTable) -> (FeatureTable, FeatureTabl
     for t in [&mut a, &mut b] {
         let idx: Vec<usize> = common
             .iter()
-            .map(|n| t.names.iter().position(|m| m == n).expect("invariant: common name"))
+            .map(|n| {
+                t.names
+                    .iter()
+                    .position(|m| m == n)
+                    .expect("invariant: common name")
+            })
             .collect();
         t.x = t.x.select(ndarray::Axis(1), &idx);
         t.names = common.clone();
@@ -378,10 +405,16 @@ fn align(mut a: FeatureTable, mut b: FeatureTable) -> (FeatureTable, FeatureTabl
     (a, b)
 }
 
-fn split_by_cohort(t: &FeatureTable, col: &str, dev_value: &str) -> anyhow::Result<(FeatureTable, FeatureTable)> {
+fn split_by_cohort(
+    t: &FeatureTable,
+    col: &str,
+    dev_value: &str,
+) -> anyhow::Result<(FeatureTable, FeatureTable)> {
     let cohort = &t.text[col];
     let pick = |dev: bool| -> FeatureTable {
-        let rows: Vec<usize> = (0..cohort.len()).filter(|&i| (cohort[i] == dev_value) == dev).collect();
+        let rows: Vec<usize> = (0..cohort.len())
+            .filter(|&i| (cohort[i] == dev_value) == dev)
+            .collect();
         FeatureTable {
             source: t.source.clone(),
             ids: rows.iter().map(|&i| t.ids[i].clone()).collect(),
@@ -434,7 +467,11 @@ fn dataset(args: &Args, t: &FeatureTable) -> anyhow::Result<Dataset> {
         (None, Some(tc), Some(ec)) => {
             let time = t.numeric[tc].clone();
             if let Some(i) = time.iter().position(|&v| v < 0.0) {
-                bail!("{}, line {}, column {tc:?}: negative time", t.source.display(), t.lines[i]);
+                bail!(
+                    "{}, line {}, column {tc:?}: negative time",
+                    t.source.display(),
+                    t.lines[i]
+                );
             }
             Outcome::Survival {
                 time,
@@ -451,7 +488,8 @@ fn dataset(args: &Args, t: &FeatureTable) -> anyhow::Result<Dataset> {
 }
 
 fn prefilter(path: &Path, names: &[String]) -> anyhow::Result<Vec<usize>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut cols = Vec::new();
     let mut missing = 0;
     for name in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -461,10 +499,16 @@ fn prefilter(path: &Path, names: &[String]) -> anyhow::Result<Vec<usize>> {
         }
     }
     if missing > 0 {
-        tracing::warn!("{}: {missing} robust features are not columns of the table", path.display());
+        tracing::warn!(
+            "{}: {missing} robust features are not columns of the table",
+            path.display()
+        );
     }
     if cols.is_empty() {
-        bail!("{}: none of the robust features is a column of the table", path.display());
+        bail!(
+            "{}: none of the robust features is a column of the table",
+            path.display()
+        );
     }
     cols.sort_unstable();
     cols.dedup();
@@ -473,7 +517,11 @@ fn prefilter(path: &Path, names: &[String]) -> anyhow::Result<Vec<usize>> {
 
 fn cv_json(r: &CvResult) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    let name = if r.metric == "auc" { "auc_mean" } else { "c_index_mean" };
+    let name = if r.metric == "auc" {
+        "auc_mean"
+    } else {
+        "c_index_mean"
+    };
     v[name] = json!(r.estimate);
     v
 }
@@ -492,7 +540,10 @@ fn result_json(
     let main = leaky.unwrap_or(nested);
     let mut out = cv_json(main);
     out["schema_version"] = json!(SCHEMA_VERSION);
-    out["table"] = json!(args.table.file_name().map(|s| s.to_string_lossy().into_owned()));
+    out["table"] = json!(args
+        .table
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned()));
     out["n_rows"] = json!(table.ids.len());
     out["n_features"] = json!(table.names.len());
     out["input_notes"] = json!(table.notes);
@@ -556,7 +607,12 @@ fn round_json(v: Value) -> Value {
     }
 }
 
-fn write_plots(dir: &Path, data: &Dataset, r: &CvResult, perm: Option<&PermutationResult>) -> anyhow::Result<()> {
+fn write_plots(
+    dir: &Path,
+    data: &Dataset,
+    r: &CvResult,
+    perm: Option<&PermutationResult>,
+) -> anyhow::Result<()> {
     let strata = data.outcome.strata();
     let first: Vec<_> = r.folds.iter().filter(|f| f.repeat == 0).collect();
     let curves: Vec<(String, Vec<f64>, Vec<bool>)> = first
@@ -567,7 +623,10 @@ fn write_plots(dir: &Path, data: &Dataset, r: &CvResult, perm: Option<&Permutati
                 format!(
                     "fold {} ({})",
                     f.fold + 1,
-                    auc.map_or("undefined".to_string(), |a| format!("{}{a:.3}", if r.metric == "auc" { "AUC " } else { "" }))
+                    auc.map_or("undefined".to_string(), |a| format!(
+                        "{}{a:.3}",
+                        if r.metric == "auc" { "AUC " } else { "" }
+                    ))
                 ),
                 f.scores.clone(),
                 f.rows.iter().map(|&i| strata[i]).collect(),
@@ -578,7 +637,10 @@ fn write_plots(dir: &Path, data: &Dataset, r: &CvResult, perm: Option<&Permutati
         Outcome::Binary(_) => "ROC of the outer folds (repeat 1)",
         Outcome::Survival { .. } => "ROC of the outer folds for the event indicator (repeat 1)",
     };
-    write_atomic(&dir.join("roc.svg"), cv_plot::roc_svg(&curves, title).as_bytes())?;
+    write_atomic(
+        &dir.join("roc.svg"),
+        cv_plot::roc_svg(&curves, title).as_bytes(),
+    )?;
     if let Outcome::Binary(y) = &data.outcome {
         let mut p = Vec::new();
         let mut yy = Vec::new();
@@ -586,7 +648,12 @@ fn write_plots(dir: &Path, data: &Dataset, r: &CvResult, perm: Option<&Permutati
             p.extend(f.scores.iter().map(|&e| 1.0 / (1.0 + (-e).exp())));
             yy.extend(f.rows.iter().map(|&i| y[i]));
         }
-        let svg = cv_plot::calibration_svg(&p, &yy, 10, "Calibration of out-of-fold predictions (repeat 1)");
+        let svg = cv_plot::calibration_svg(
+            &p,
+            &yy,
+            10,
+            "Calibration of out-of-fold predictions (repeat 1)",
+        );
         write_atomic(&dir.join("calibration.svg"), svg.as_bytes())?;
     }
     if let Some(p) = perm {
@@ -596,7 +663,12 @@ fn write_plots(dir: &Path, data: &Dataset, r: &CvResult, perm: Option<&Permutati
     Ok(())
 }
 
-fn summary_log(main: &CvResult, nested: &CvResult, perm: Option<&PermutationResult>, ext: Option<&ExternalResult>) {
+fn summary_log(
+    main: &CvResult,
+    nested: &CvResult,
+    perm: Option<&PermutationResult>,
+    ext: Option<&ExternalResult>,
+) {
     tracing::info!(
         "{} {}: {:.4} [{:.4}, {:.4}] ({}), {} undefined folds",
         if main.leaky { "leaky" } else { "nested" },

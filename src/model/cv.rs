@@ -51,7 +51,7 @@
 
 use std::collections::BTreeMap;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rayon::prelude::*;
@@ -254,7 +254,11 @@ pub struct ExternalResult {
 /// are shuffled with `rng` and dealt round-robin, the second stratum continuing where the
 /// first stopped, so fold sizes differ by at most one and every fold holds
 /// `floor` or `ceil` of each stratum's share.
-pub fn stratified_folds(strata: &[bool], k: usize, rng: &mut crate::stats::rng::Stream) -> Vec<usize> {
+pub fn stratified_folds(
+    strata: &[bool],
+    k: usize,
+    rng: &mut crate::stats::rng::Stream,
+) -> Vec<usize> {
     let mut fold = vec![0; strata.len()];
     let mut next = 0;
     for class in [false, true] {
@@ -354,7 +358,9 @@ pub fn external_validation(
     let train: Vec<usize> = (0..dev.outcome.len()).collect();
     let tuned = tune_and_fit(dev, pipe, design, &train, None, "cv/external")?;
     let test: Vec<usize> = (0..val.outcome.len()).collect();
-    let scores = tuned.path.predict(tuned.config.lambda_index, val.x.view(), &test, &tuned.cols);
+    let scores = tuned
+        .path
+        .predict(tuned.config.lambda_index, val.x.view(), &test, &tuned.cols);
     let (metrics, undefined) = fold_metrics(&val.outcome, &test, &scores);
     let primary = primary_name(&val.outcome);
     let estimate = metrics
@@ -365,7 +371,11 @@ pub fn external_validation(
     let (ci_lower, ci_upper, ci_method) = match &val.outcome {
         Outcome::Binary(y) => match delong(&scores, y) {
             Ok(d) => (d.ci_lower, d.ci_upper, "delong"),
-            Err(_) => (f64::NAN, f64::NAN, "none (DeLong needs 2 cases and 2 controls)"),
+            Err(_) => (
+                f64::NAN,
+                f64::NAN,
+                "none (DeLong needs 2 cases and 2 controls)",
+            ),
         },
         Outcome::Survival { .. } => (f64::NAN, f64::NAN, "none"),
     };
@@ -419,13 +429,21 @@ fn validate(data: &Dataset, pipe: &Pipeline, design: &CvDesign) -> Result<(), Cv
         Outcome::Survival { .. } => n1,
     };
     if design.outer < 2 {
-        return Err(invalid("outer", &design.outer.to_string(), "at least 2 folds"));
+        return Err(invalid(
+            "outer",
+            &design.outer.to_string(),
+            "at least 2 folds",
+        ));
     }
     if design.repeats == 0 {
         return Err(invalid("repeats", "0", "at least 1"));
     }
     if pipe.needs_tuning() && design.inner < 2 {
-        return Err(invalid("inner", &design.inner.to_string(), "at least 2 folds"));
+        return Err(invalid(
+            "inner",
+            &design.inner.to_string(),
+            "at least 2 folds",
+        ));
     }
     if let Some(f) = &design.given_folds {
         if f.len() != strata.len() || f.iter().any(|&v| v >= design.outer) {
@@ -447,7 +465,11 @@ fn validate(data: &Dataset, pipe: &Pipeline, design: &CvDesign) -> Result<(), Cv
     }
     if let Some(p) = &pipe.prefilter {
         if p.is_empty() || p.iter().any(|&c| c >= data.x.ncols()) {
-            return Err(invalid("prefilter", &format!("{} columns", p.len()), "columns of the table"));
+            return Err(invalid(
+                "prefilter",
+                &format!("{} columns", p.len()),
+                "columns of the table",
+            ));
         }
     }
     Ok(())
@@ -524,14 +546,22 @@ fn tune_and_fit(
     let mut inner_score = f64::NAN;
     if pipe.needs_tuning() {
         let strata: Vec<bool> = train.iter().map(|&r| outcome.strata()[r]).collect();
-        let inner_k = design.inner.min(strata.iter().filter(|&&v| v).count().max(2));
+        let inner_k = design
+            .inner
+            .min(strata.iter().filter(|&&v| v).count().max(2));
         let mut rng = stream(design.seed, &format!("{tag}/inner"));
         let folds = stratified_folds(&strata, inner_k, &mut rng);
         let mut sum = vec![vec![vec![0.0; nl]; na]; nk];
         let mut cnt = vec![vec![vec![0usize; nl]; na]; nk];
         for f in 0..inner_k {
-            let itrain: Vec<usize> = (0..train.len()).filter(|&i| folds[i] != f).map(|i| train[i]).collect();
-            let itest: Vec<usize> = (0..train.len()).filter(|&i| folds[i] == f).map(|i| train[i]).collect();
+            let itrain: Vec<usize> = (0..train.len())
+                .filter(|&i| folds[i] != f)
+                .map(|i| train[i])
+                .collect();
+            let itest: Vec<usize> = (0..train.len())
+                .filter(|&i| folds[i] == f)
+                .map(|i| train[i])
+                .collect();
             let iranking = match leaky_ranking {
                 Some(r) => r.to_vec(),
                 None => match pipe.rank(x, outcome, &itrain) {
@@ -542,7 +572,8 @@ fn tune_and_fit(
             for ki in 0..nk {
                 let cols = pipe.columns(&iranking, ki);
                 for ai in 0..na {
-                    let Ok(path) = pipe.fit(x, outcome, &itrain, &cols, ai, &lambdas[ki][ai]) else {
+                    let Ok(path) = pipe.fit(x, outcome, &itrain, &cols, ai, &lambdas[ki][ai])
+                    else {
                         continue;
                     };
                     for li in 0..path.lambdas.len() {
@@ -577,7 +608,9 @@ fn tune_and_fit(
         if best_val.is_finite() {
             inner_score = best_val;
         } else {
-            tracing::warn!("{tag}: no inner fold had a defined criterion; using the smallest lambda");
+            tracing::warn!(
+                "{tag}: no inner fold had a defined criterion; using the smallest lambda"
+            );
         }
     }
 
@@ -655,8 +688,14 @@ fn fold_metrics(
                 }
             };
             m.insert("harrell_c".to_string(), h);
-            m.insert("uno_c".to_string(), uno_c(&t, &e, lp, None).ok().map(|u| u.c));
-            m.insert("calibration_slope".to_string(), cox_calibration_slope(&t, &e, lp));
+            m.insert(
+                "uno_c".to_string(),
+                uno_c(&t, &e, lp, None).ok().map(|u| u.c),
+            );
+            m.insert(
+                "calibration_slope".to_string(),
+                cox_calibration_slope(&t, &e, lp),
+            );
         }
     }
     (m, reason)
@@ -669,7 +708,15 @@ fn fold_metrics(
 /// Van Houwelingen (2000), Stat Med 19:3401 (calibration slope of a survival model).
 fn cox_calibration_slope(t: &[f64], e: &[bool], lp: &[f64]) -> Option<f64> {
     let x = Array2::from_shape_vec((lp.len(), 1), lp.to_vec()).ok()?;
-    let f = cox::fit(x.view(), t, e, Ties::Efron, f64::INFINITY, NewtonOptions::default()).ok()?;
+    let f = cox::fit(
+        x.view(),
+        t,
+        e,
+        Ties::Efron,
+        f64::INFINITY,
+        NewtonOptions::default(),
+    )
+    .ok()?;
     f.info.converged.then_some(f.coef[0])
 }
 
@@ -693,14 +740,23 @@ fn outer_fold(
 ) -> Result<OuterFold, CvError> {
     let train: Vec<usize> = (0..folds.len()).filter(|&i| folds[i] != fold).collect();
     let test: Vec<usize> = (0..folds.len()).filter(|&i| folds[i] == fold).collect();
-    let tuned = tune_and_fit(data, pipe, design, &train, leaky, &format!("{tag}/r{repeat}/f{fold}"))
-        .map_err(|source| CvError::Fold {
-            repeat,
-            fold,
-            source,
-        })?;
+    let tuned = tune_and_fit(
+        data,
+        pipe,
+        design,
+        &train,
+        leaky,
+        &format!("{tag}/r{repeat}/f{fold}"),
+    )
+    .map_err(|source| CvError::Fold {
+        repeat,
+        fold,
+        source,
+    })?;
     let x = data.x.view();
-    let scores = tuned.path.predict(tuned.config.lambda_index, x, &test, &tuned.cols);
+    let scores = tuned
+        .path
+        .predict(tuned.config.lambda_index, x, &test, &tuned.cols);
     let (metrics, undefined_reason) = fold_metrics(&data.outcome, &test, &scores);
     let mut all_scores = Vec::new();
     for (_, _, cols, path) in &tuned.all {
@@ -735,7 +791,11 @@ fn run(
     bbc: usize,
 ) -> Result<CvResult, CvError> {
     validate(data, pipe, design)?;
-    let repeats = if design.given_folds.is_some() { 1 } else { design.repeats };
+    let repeats = if design.given_folds.is_some() {
+        1
+    } else {
+        design.repeats
+    };
     let all_rows: Vec<usize> = (0..data.outcome.len()).collect();
     let leaky_ranking = if design.leaky {
         Some(pipe.rank(data.x.view(), &data.outcome, &all_rows)?)
@@ -758,15 +818,25 @@ fn run(
         .collect();
     let outs: Vec<OuterFold> = tasks
         .par_iter()
-        .map(|&(r, f)| outer_fold(data, pipe, design, tag, r, f, &fold_labels[r], leaky_ranking.as_deref()))
+        .map(|&(r, f)| {
+            outer_fold(
+                data,
+                pipe,
+                design,
+                tag,
+                r,
+                f,
+                &fold_labels[r],
+                leaky_ranking.as_deref(),
+            )
+        })
         .collect::<Result<_, _>>()?;
 
-    summarise(data, pipe, design, outs, repeats, bbc)
+    summarise(data, design, outs, repeats, bbc)
 }
 
 fn summarise(
     data: &Dataset,
-    pipe: &Pipeline,
     design: &CvDesign,
     outs: Vec<OuterFold>,
     repeats: usize,
@@ -827,7 +897,6 @@ fn summarise(
     } else {
         "none".to_string()
     };
-    let _ = pipe;
     Ok(CvResult {
         metric: metric_label(&data.outcome),
         estimate,
@@ -865,7 +934,13 @@ fn summary(vals: &[f64], total: usize) -> MetricSummary {
 }
 
 /// BBC-CV (module docs): returns (bias-corrected estimate, 2.5% and 97.5% percentiles).
-fn bbc_cv(data: &Dataset, outs: &[OuterFold], repeats: usize, b: usize, seed: u64) -> (f64, f64, f64) {
+fn bbc_cv(
+    data: &Dataset,
+    outs: &[OuterFold],
+    repeats: usize,
+    b: usize,
+    seed: u64,
+) -> (f64, f64, f64) {
     let n = data.outcome.len();
     let n_cfg = outs.first().map_or(0, |o| o.all_scores.len());
     // Pooled out-of-fold predictions per repeat and configuration.
@@ -889,7 +964,9 @@ fn bbc_cv(data: &Dataset, outs: &[OuterFold], repeats: usize, b: usize, seed: u6
             for _ in 0..n {
                 count[rng.random_range(0..n)] += 1;
             }
-            let inbag: Vec<usize> = (0..n).flat_map(|i| std::iter::repeat_n(i, count[i])).collect();
+            let inbag: Vec<usize> = (0..n)
+                .flat_map(|i| std::iter::repeat_n(i, count[i]))
+                .collect();
             let oob: Vec<usize> = (0..n).filter(|&i| count[i] == 0).collect();
             let mut best = (f64::NEG_INFINITY, 0);
             for c in 0..n_cfg {
@@ -917,7 +994,11 @@ fn bbc_cv(data: &Dataset, outs: &[OuterFold], repeats: usize, b: usize, seed: u6
         let hi = h.ceil() as usize;
         sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
     };
-    (values.iter().sum::<f64>() / values.len() as f64, q(0.025), q(0.975))
+    (
+        values.iter().sum::<f64>() / values.len() as f64,
+        q(0.025),
+        q(0.975),
+    )
 }
 
 /// The family's label for reports.
@@ -927,11 +1008,6 @@ pub fn family_label(f: Family) -> &'static str {
         Family::Cox(Ties::Breslow) => "cox-breslow",
         Family::Cox(Ties::Efron) => "cox-efron",
     }
-}
-
-/// Reads a view of the features of `data` (for callers that score other matrices).
-pub fn features(data: &Dataset) -> ArrayView2<'_, f64> {
-    data.x.view()
 }
 
 #[cfg(test)]
@@ -972,7 +1048,9 @@ mod tests {
     fn single_class_fold_is_counted_not_averaged() {
         // Given folds put every case in folds 0 and 1: folds 2 has controls only.
         let n = 30;
-        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 + if i < 10 { 3.0 } else { 0.0 });
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| {
+            ((i * 7 + j * 3) % 11) as f64 + if i < 10 { 3.0 } else { 0.0 }
+        });
         let y: Vec<bool> = (0..n).map(|i| i < 10).collect();
         let folds: Vec<usize> = (0..n).map(|i| if i < 10 { i % 2 } else { i % 3 }).collect();
         let data = Dataset {
@@ -993,7 +1071,11 @@ mod tests {
         assert_eq!(r.undefined_folds, 1);
         let f2 = &r.folds[2];
         assert!(f2.metrics["auc"].is_none());
-        assert!(f2.undefined_reason.as_deref().unwrap().contains("undefined"));
+        assert!(f2
+            .undefined_reason
+            .as_deref()
+            .unwrap()
+            .contains("undefined"));
         let defined: Vec<f64> = r.folds.iter().filter_map(|f| f.metrics["auc"]).collect();
         assert_eq!(defined.len(), 2);
         assert!((r.estimate - (defined[0] + defined[1]) / 2.0).abs() < 1e-15);

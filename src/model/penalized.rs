@@ -133,7 +133,13 @@ pub struct PathFit {
 
 impl PathFit {
     /// Linear predictor of model `l` for every row of `x` restricted to `cols`.
-    pub fn predict(&self, l: usize, x: ArrayView2<f64>, rows: &[usize], cols: &[usize]) -> Vec<f64> {
+    pub fn predict(
+        &self,
+        l: usize,
+        x: ArrayView2<f64>,
+        rows: &[usize],
+        cols: &[usize],
+    ) -> Vec<f64> {
         let b = &self.coefs[l];
         rows.iter()
             .map(|&r| {
@@ -221,7 +227,7 @@ fn soft(z: f64, g: f64) -> f64 {
 }
 
 /// The standardised problem on the fitted rows.
-struct Problem<'a> {
+struct Problem {
     /// Standardised columns, column-major: `xs[j][i]`.
     xs: Vec<Vec<f64>>,
     mean: Vec<f64>,
@@ -229,24 +235,22 @@ struct Problem<'a> {
     /// Columns that vary on the rows.
     usable: Vec<bool>,
     n: usize,
-    family: Family<'a>,
+    family: Family,
 }
 
-enum Family<'a> {
+enum Family {
     Binary(Vec<f64>),
-    Cox(CoxData<'a>),
+    Cox(CoxData),
 }
 
 /// Cox rows sorted by time with tie groups.
-struct CoxData<'a> {
-    time: Vec<f64>,
+struct CoxData {
     event: Vec<bool>,
     /// Row positions (0..n) by increasing time.
     order: Vec<usize>,
     /// `[start, end)` in `order` of each distinct time, increasing.
     groups: Vec<(usize, usize)>,
     ties: Ties,
-    _marker: std::marker::PhantomData<&'a ()>,
 }
 
 /// Linear predictor, loss gradient and diagonal Hessian at one point.
@@ -267,12 +271,12 @@ struct State {
     eta: Vec<f64>,
 }
 
-impl<'a> Problem<'a> {
+impl Problem {
     fn new(
         x: ArrayView2<f64>,
         rows: &[usize],
         cols: &[usize],
-        response: Response<'a>,
+        response: Response<'_>,
         opts: &PathOptions,
     ) -> Result<Self, PenalizedError> {
         if !(0.0..=1.0).contains(&opts.alpha) {
@@ -301,7 +305,11 @@ impl<'a> Problem<'a> {
             for &r in rows {
                 let value = x[[r, c]];
                 if !value.is_finite() {
-                    return Err(PenalizedError::NonFinite { row: r, col: c, value });
+                    return Err(PenalizedError::NonFinite {
+                        row: r,
+                        col: c,
+                        value,
+                    });
                 }
                 v.push(value);
             }
@@ -310,7 +318,8 @@ impl<'a> Problem<'a> {
             let s = var.sqrt();
             let varies = s > 1e-12 * (1.0 + m.abs());
             let scale = if opts.standardize && varies { s } else { 1.0 };
-            v.iter_mut().for_each(|a| *a = if varies { (*a - m) / scale } else { 0.0 });
+            v.iter_mut()
+                .for_each(|a| *a = if varies { (*a - m) / scale } else { 0.0 });
             xs.push(v);
             mean.push(m);
             sd.push(scale);
@@ -353,12 +362,10 @@ impl<'a> Problem<'a> {
                     s = e2;
                 }
                 Family::Cox(CoxData {
-                    time: t,
                     event: e,
                     order,
                     groups,
                     ties,
-                    _marker: std::marker::PhantomData,
                 })
             }
         };
@@ -442,7 +449,11 @@ impl<'a> Problem<'a> {
                 let m = opts.n_lambda.max(1);
                 (0..m)
                     .map(|k| {
-                        let f = if m == 1 { 0.0 } else { k as f64 / (m - 1) as f64 };
+                        let f = if m == 1 {
+                            0.0
+                        } else {
+                            k as f64 / (m - 1) as f64
+                        };
                         lmax * ratio.powf(f)
                     })
                     .collect()
@@ -470,13 +481,19 @@ impl<'a> Problem<'a> {
                 // glmnet's stopping rules: deviance explained above 0.999, or (after 5
                 // lambdas) a relative gain in it below 1e-5.
                 let loss = self.eval(&st.eta).loss;
-                let dev = if null_loss > 0.0 { 1.0 - loss / null_loss } else { 0.0 };
+                let dev = if null_loss > 0.0 {
+                    1.0 - loss / null_loss
+                } else {
+                    0.0
+                };
                 let k = explained.len();
                 let flat = k >= 5 && dev - explained[k - 1] < 1e-5 * dev.abs();
                 explained.push(dev);
                 if last.saturated || dev > 0.999 || flat {
-                    fit.intercepts.push(*fit.intercepts.last().expect("invariant: one fit"));
-                    fit.coefs.push(fit.coefs.last().expect("invariant: one fit").clone());
+                    fit.intercepts
+                        .push(*fit.intercepts.last().expect("invariant: one fit"));
+                    fit.coefs
+                        .push(fit.coefs.last().expect("invariant: one fit").clone());
                     fit.info.push(CdInfo {
                         saturated: true,
                         ..last
@@ -487,7 +504,9 @@ impl<'a> Problem<'a> {
             // Strong set from the previous solution's gradient.
             let cut = opts.alpha * (2.0 * lambda - prev_lambda);
             let mut in_set: Vec<bool> = (0..p)
-                .map(|j| self.usable[j] && (ever_active[j] || opts.alpha == 0.0 || grad[j].abs() >= cut))
+                .map(|j| {
+                    self.usable[j] && (ever_active[j] || opts.alpha == 0.0 || grad[j].abs() >= cut)
+                })
                 .collect();
             let info = loop {
                 let set: Vec<usize> = (0..p).filter(|&j| in_set[j]).collect();
@@ -497,7 +516,10 @@ impl<'a> Problem<'a> {
                 // KKT check on the columns left out.
                 let mut violated = false;
                 for j in 0..p {
-                    if self.usable[j] && !in_set[j] && grad[j].abs() > lambda * opts.alpha * (1.0 + 1e-9) {
+                    if self.usable[j]
+                        && !in_set[j]
+                        && grad[j].abs() > lambda * opts.alpha * (1.0 + 1e-9)
+                    {
                         in_set[j] = true;
                         violated = true;
                     }
@@ -536,7 +558,13 @@ impl<'a> Problem<'a> {
     }
 
     /// Solves one lambda from the warm start `st`, cycling over `set` only.
-    fn solve_lambda(&self, st: &mut State, set: &[usize], lambda: f64, opts: &PathOptions) -> CdInfo {
+    fn solve_lambda(
+        &self,
+        st: &mut State,
+        set: &[usize],
+        lambda: f64,
+        opts: &PathOptions,
+    ) -> CdInfo {
         let nf = self.n as f64;
         let alpha = opts.alpha;
         let l1 = lambda * alpha;
@@ -553,7 +581,14 @@ impl<'a> Problem<'a> {
             let mut wr = ev.u.clone();
             let v: Vec<f64> = set
                 .iter()
-                .map(|&j| self.xs[j].iter().zip(w).map(|(a, wi)| wi * a * a).sum::<f64>() / nf)
+                .map(|&j| {
+                    self.xs[j]
+                        .iter()
+                        .zip(w)
+                        .map(|(a, wi)| wi * a * a)
+                        .sum::<f64>()
+                        / nf
+                })
                 .collect();
             let wsum: f64 = w.iter().sum();
             let old = st.clone();
@@ -655,7 +690,6 @@ impl<'a> Problem<'a> {
                 }
             }
         }
-        let _ = self.n;
     }
 }
 
@@ -698,7 +732,7 @@ fn binomial_eval(eta: &[f64], y: &[f64]) -> Eval {
 /// With `phi_gl = S0(R_g) - f_l S0(D_g)` and `a_il = w_i (1 - f_l [i in D_g])`:
 /// `u_i = delta_i - sum_{g: t_g <= T_i} sum_l a_il / phi_gl`,
 /// `W_i = sum_{g: t_g <= T_i} sum_l (a_il / phi_gl - a_il^2 / phi_gl^2)`.
-fn cox_eval(eta: &[f64], d: &CoxData<'_>) -> Eval {
+fn cox_eval(eta: &[f64], d: &CoxData) -> Eval {
     let n = eta.len();
     let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));
     let w: Vec<f64> = eta.iter().map(|e| (e - shift).exp()).collect();
@@ -719,7 +753,11 @@ fn cox_eval(eta: &[f64], d: &CoxData<'_>) -> Eval {
     let mut be = vec![0.0; ng];
     for g in 0..ng {
         let (s, e) = d.groups[g];
-        let events: Vec<usize> = d.order[s..e].iter().copied().filter(|&i| d.event[i]).collect();
+        let events: Vec<usize> = d.order[s..e]
+            .iter()
+            .copied()
+            .filter(|&i| d.event[i])
+            .collect();
         let m = events.len();
         if m == 0 {
             continue;
@@ -758,7 +796,6 @@ fn cox_eval(eta: &[f64], d: &CoxData<'_>) -> Eval {
         cum_a += a[g];
         cum_b += bq[g];
     }
-    let _ = &d.time;
     Eval {
         loss: -loglik / n as f64,
         u,
@@ -782,7 +819,9 @@ mod tests {
         let y: Vec<bool> = (0..n)
             .map(|i| x[[i, 0]] - 0.5 * x[[i, 1]] / 2.0 + 0.3 * rng.random::<f64>() > 0.4)
             .collect();
-        let t: Vec<f64> = (0..n).map(|i| (1.0 + (i * 7 % 13) as f64) / (1.0 + x[[i, 0]])).collect();
+        let t: Vec<f64> = (0..n)
+            .map(|i| (1.0 + (i * 7 % 13) as f64) / (1.0 + x[[i, 0]]))
+            .collect();
         (x, y, t)
     }
 
@@ -848,12 +887,27 @@ mod tests {
         )
         .unwrap();
         assert!(f.coefs[0].iter().all(|&b| b == 0.0));
-        assert!(f.coefs.last().unwrap().iter().filter(|&&b| b != 0.0).count() >= 2);
+        assert!(
+            f.coefs
+                .last()
+                .unwrap()
+                .iter()
+                .filter(|&&b| b != 0.0)
+                .count()
+                >= 2
+        );
         assert_eq!(f.entry_order[0], 0);
         // KKT at the 20th lambda on the standardised scale: |g_j| <= lambda, with equality
         // (sign-matched) on the active set.
         let l = 20;
-        let prob = Problem::new(x.view(), &rows, &[0, 1, 2, 3], Response::Binary(&y), &PathOptions::default()).unwrap();
+        let prob = Problem::new(
+            x.view(),
+            &rows,
+            &[0, 1, 2, 3],
+            Response::Binary(&y),
+            &PathOptions::default(),
+        )
+        .unwrap();
         let eta = f.predict(l, x.view(), &rows, &[0, 1, 2, 3]);
         let ev = prob.eval(&eta);
         for j in 0..4 {
@@ -872,14 +926,26 @@ mod tests {
         let (x, _, _) = toy();
         let y = vec![true; 60];
         let rows: Vec<usize> = (0..60).collect();
-        let err = fit_path(x.view(), &rows, &[0], Response::Binary(&y), &PathOptions::default());
-        assert!(matches!(err, Err(PenalizedError::Degenerate { n1: 60, .. })));
+        let err = fit_path(
+            x.view(),
+            &rows,
+            &[0],
+            Response::Binary(&y),
+            &PathOptions::default(),
+        );
+        assert!(matches!(
+            err,
+            Err(PenalizedError::Degenerate { n1: 60, .. })
+        ));
         let opts = PathOptions {
             alpha: 1.5,
             ..PathOptions::default()
         };
         let y2: Vec<bool> = (0..60).map(|i| i % 2 == 0).collect();
         let err = fit_path(x.view(), &rows, &[0], Response::Binary(&y2), &opts);
-        assert!(matches!(err, Err(PenalizedError::Invalid { field: "alpha", .. })));
+        assert!(matches!(
+            err,
+            Err(PenalizedError::Invalid { field: "alpha", .. })
+        ));
     }
 }

@@ -96,7 +96,10 @@ pub enum Family {
 pub enum LambdaRule {
     /// A path of `n_lambda` values from `lambda_max` down to `ratio * lambda_max` computed on
     /// the training rows; the index is tuned by inner cross-validation.
-    Path { n_lambda: usize, min_ratio: Option<f64> },
+    Path {
+        n_lambda: usize,
+        min_ratio: Option<f64>,
+    },
     /// scikit-learn's fixed `C`: `lambda = 1 / (C n_train)` (no tuning).
     FixedC(f64),
 }
@@ -196,15 +199,17 @@ impl Pipeline {
             return Err(PipelineError::Grid("k grid must hold values >= 1".into()));
         }
         if self.alpha_grid.is_empty() || self.alpha_grid.iter().any(|a| !(0.0..=1.0).contains(a)) {
-            return Err(PipelineError::Grid("alpha grid must hold values in [0, 1]".into()));
+            return Err(PipelineError::Grid(
+                "alpha grid must hold values in [0, 1]".into(),
+            ));
         }
         match self.lambda {
             LambdaRule::Path { n_lambda, .. } if n_lambda == 0 => {
                 Err(PipelineError::Grid("n_lambda must be >= 1".into()))
             }
-            LambdaRule::FixedC(c) if !(c > 0.0 && c.is_finite()) => {
-                Err(PipelineError::Grid(format!("C = {c} must be finite and > 0")))
-            }
+            LambdaRule::FixedC(c) if !(c > 0.0 && c.is_finite()) => Err(PipelineError::Grid(
+                format!("C = {c} must be finite and > 0"),
+            )),
             _ => Ok(()),
         }
     }
@@ -245,7 +250,13 @@ impl Pipeline {
         rows: &[usize],
     ) -> Result<Vec<usize>, PipelineError> {
         let cand = self.candidates(x.ncols());
-        let kmax = self.k_grid.iter().copied().max().unwrap_or(1).min(cand.len());
+        let kmax = self
+            .k_grid
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .min(cand.len());
         let xc = x.select(ndarray::Axis(1), &cand);
         let xc = xc.view();
         let univariate = |xc: ArrayView2<f64>| -> Result<Vec<f64>, PipelineError> {
@@ -322,11 +333,9 @@ impl Pipeline {
     pub fn response<'a>(&self, outcome: &'a Outcome) -> Response<'a> {
         match (outcome, self.family) {
             (Outcome::Binary(y), _) => Response::Binary(y),
-            (Outcome::Survival { time, event }, Family::Cox(ties)) => Response::Survival {
-                time,
-                event,
-                ties,
-            },
+            (Outcome::Survival { time, event }, Family::Cox(ties)) => {
+                Response::Survival { time, event, ties }
+            }
             (Outcome::Survival { time, event }, Family::Logistic) => Response::Survival {
                 time,
                 event,
@@ -370,7 +379,11 @@ impl Pipeline {
                 let m = n_lambda;
                 Ok((0..m)
                     .map(|k| {
-                        let f = if m == 1 { 0.0 } else { k as f64 / (m - 1) as f64 };
+                        let f = if m == 1 {
+                            0.0
+                        } else {
+                            k as f64 / (m - 1) as f64
+                        };
                         lmax * ratio.powf(f)
                     })
                     .collect())
@@ -412,6 +425,86 @@ impl Pipeline {
             LambdaRule::Path { .. } => lambdas.to_vec(),
         };
         let opts = self.path_options(alpha_index, Some(lambdas));
-        Ok(penalized::fit_path(x, rows, cols, self.response(outcome), &opts)?)
+        Ok(penalized::fit_path(
+            x,
+            rows,
+            cols,
+            self.response(outcome),
+            &opts,
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// 40 rows: column 2 carries the class, column 0 weakly, column 1 is noise.
+    fn toy() -> (Array2<f64>, Outcome) {
+        let y: Vec<bool> = (0..40).map(|i| i % 2 == 0).collect();
+        let x = Array2::from_shape_fn((40, 3), |(i, j)| {
+            let c = if y[i] { 1.0 } else { 0.0 };
+            let noise = ((i * 37 + j * 11) % 17) as f64 / 17.0;
+            match j {
+                0 => 0.3 * c + noise,
+                1 => noise,
+                _ => 2.0 * c + 0.5 * noise,
+            }
+        });
+        (x, Outcome::Binary(y))
+    }
+
+    fn pipe(ranker: Ranker) -> Pipeline {
+        Pipeline {
+            prefilter: None,
+            ranker,
+            prune_correlation: None,
+            k_grid: vec![2],
+            alpha_grid: vec![1.0],
+            family: Family::Logistic,
+            lambda: LambdaRule::Path {
+                n_lambda: 20,
+                min_ratio: None,
+            },
+            standardize: true,
+        }
+    }
+
+    #[test]
+    fn every_ranker_puts_the_signal_column_first() {
+        let (x, o) = toy();
+        let rows: Vec<usize> = (0..40).collect();
+        for r in [Ranker::T, Ranker::Wilcoxon, Ranker::Mrmr, Ranker::Lasso] {
+            let rank = pipe(r).rank(x.view(), &o, &rows).unwrap();
+            assert_eq!(rank[0], 2, "{r:?}: {rank:?}");
+        }
+    }
+
+    #[test]
+    fn prefilter_restricts_the_candidates() {
+        let (x, o) = toy();
+        let rows: Vec<usize> = (0..40).collect();
+        let mut p = pipe(Ranker::T);
+        p.prefilter = Some(vec![0, 1]);
+        let rank = p.rank(x.view(), &o, &rows).unwrap();
+        assert!(!rank.contains(&2), "{rank:?}");
+        assert_eq!(rank[0], 0);
+    }
+
+    #[test]
+    fn ranker_and_family_must_suit_the_outcome() {
+        let (_, o) = toy();
+        let mut p = pipe(Ranker::CoxScore);
+        assert!(matches!(
+            p.validate(&o),
+            Err(PipelineError::RankerOutcome { .. })
+        ));
+        p.ranker = Ranker::T;
+        p.family = Family::Cox(Ties::Efron);
+        assert!(matches!(
+            p.validate(&o),
+            Err(PipelineError::FamilyOutcome { .. })
+        ));
     }
 }

@@ -74,7 +74,10 @@ pub fn roc_svg(curves: &[(String, Vec<f64>, Vec<bool>)], title: &str) -> String 
             .draw()
             .map_err(|e| err(&e))?;
         chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], RGBColor(170, 170, 170)))
+            .draw_series(LineSeries::new(
+                [(0.0, 0.0), (1.0, 1.0)],
+                RGBColor(170, 170, 170),
+            ))
             .map_err(|e| err(&e))?;
         for (i, (label, s, l)) in curves.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
@@ -82,7 +85,9 @@ pub fn roc_svg(curves: &[(String, Vec<f64>, Vec<bool>)], title: &str) -> String 
                 .draw_series(LineSeries::new(roc_points(s, l), colour.stroke_width(2)))
                 .map_err(|e| err(&e))?
                 .label(label.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -137,7 +142,10 @@ pub fn calibration_svg(p: &[f64], y: &[bool], bins: usize, title: &str) -> Strin
             .draw()
             .map_err(|e| err(&e))?;
         chart
-            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], RGBColor(170, 170, 170)))
+            .draw_series(LineSeries::new(
+                [(0.0, 0.0), (1.0, 1.0)],
+                RGBColor(170, 170, 170),
+            ))
             .map_err(|e| err(&e))?;
         chart
             .draw_series(LineSeries::new(pts.clone(), PALETTE[0].stroke_width(2)))
@@ -145,7 +153,10 @@ pub fn calibration_svg(p: &[f64], y: &[bool], bins: usize, title: &str) -> Strin
             .label(format!("{bins} equal-count groups"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], PALETTE[0].stroke_width(2)));
         chart
-            .draw_series(pts.iter().map(|&(a, b)| Circle::new((a, b), 4, PALETTE[0].filled())))
+            .draw_series(
+                pts.iter()
+                    .map(|&(a, b)| Circle::new((a, b), 4, PALETTE[0].filled())),
+            )
             .map_err(|e| err(&e))?;
         chart
             .configure_series_labels()
@@ -170,7 +181,9 @@ pub fn permutation_svg(values: &[f64], observed: f64, metric: &str, p_value: f64
     let (mut lo, mut hi) = finite
         .iter()
         .chain(std::iter::once(&observed).filter(|v| v.is_finite()))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
@@ -209,16 +222,25 @@ pub fn permutation_svg(values: &[f64], observed: f64, metric: &str, p_value: f64
             .map_err(|e| err(&e))?;
         let bar = RGBColor(130, 160, 210);
         chart
-            .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &c)| {
-                let x0 = lo + i as f64 * width;
-                Rectangle::new([(x0, 0), (x0 + width, c)], bar.filled())
-            }))
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(i, &c)| {
+                        let x0 = lo + i as f64 * width;
+                        Rectangle::new([(x0, 0), (x0 + width, c)], bar.filled())
+                    }),
+            )
             .map_err(|e| err(&e))?
             .label(format!("outcomes permuted, {} runs", finite.len()))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], bar.filled()));
         if observed.is_finite() {
             chart
-                .draw_series(LineSeries::new([(observed, 0), (observed, ymax)], BLACK.stroke_width(3)))
+                .draw_series(LineSeries::new(
+                    [(observed, 0), (observed, ymax)],
+                    BLACK.stroke_width(3),
+                ))
                 .map_err(|e| err(&e))?
                 .label(format!("observed {observed:.3}"))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.stroke_width(3)));
@@ -245,7 +267,10 @@ mod tests {
     #[test]
     fn roc_points_of_perfect_and_tied_scores() {
         let p = roc_points(&[0.9, 0.8, 0.2, 0.1], &[true, true, false, false]);
-        assert_eq!(p, vec![(0.0, 0.0), (0.0, 0.5), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0)]);
+        assert_eq!(
+            p,
+            vec![(0.0, 0.0), (0.0, 0.5), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0)]
+        );
         let t = roc_points(&[1.0; 4], &[true, true, false, false]);
         assert_eq!(t, vec![(0.0, 0.0), (1.0, 1.0)]);
         assert!(roc_points(&[0.1], &[true]).is_empty());
@@ -256,7 +281,10 @@ mod tests {
         let s: Vec<f64> = (0..20).map(|i| i as f64 / 20.0).collect();
         let l: Vec<bool> = (0..20).map(|i| i % 3 == 0).collect();
         let a = roc_svg(&[("fold 1".into(), s.clone(), l.clone())], "ROC");
-        assert_eq!(a, roc_svg(&[("fold 1".into(), s.clone(), l.clone())], "ROC"));
+        assert_eq!(
+            a,
+            roc_svg(&[("fold 1".into(), s.clone(), l.clone())], "ROC")
+        );
         assert!(a.starts_with("<svg") && !a.contains("not drawn"));
         let c = calibration_svg(&s, &l, 5, "Calibration");
         assert!(c.starts_with("<svg") && c.contains("<circle"));

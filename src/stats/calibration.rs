@@ -12,7 +12,11 @@ use thiserror::Error;
 pub enum CalibrationError {
     /// Inputs differ in length or are empty.
     #[error("{what}: {a} predictions and {b} labels; expected equal, non-zero lengths")]
-    Length { what: &'static str, a: usize, b: usize },
+    Length {
+        what: &'static str,
+        a: usize,
+        b: usize,
+    },
     /// A prediction is NaN or infinite.
     #[error("prediction {value} at index {index} is not finite")]
     NonFinite { index: usize, value: f64 },
