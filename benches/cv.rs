@@ -36,6 +36,12 @@ fn bench(c: &mut Criterion) {
     };
     let rows: Vec<usize> = (0..160).collect();
     let cols: Vec<usize> = (0..1000).collect();
+    // The accuracy the CV pipeline uses (crate::model::pipeline::Pipeline::path_options).
+    let opts = PathOptions {
+        tol: 1e-8,
+        max_passes: 2_000,
+        ..PathOptions::default()
+    };
     c.bench_function("lasso_logistic_path_160x1000_50_lambdas", |b| {
         b.iter(|| {
             fit_path(
@@ -43,7 +49,7 @@ fn bench(c: &mut Criterion) {
                 &rows,
                 &cols,
                 Response::Binary(y),
-                &PathOptions::default(),
+                &opts,
             )
             .unwrap()
         })

@@ -23,6 +23,9 @@ pub enum CalibrationError {
     /// One class only: the logistic recalibration has no finite solution.
     #[error("calibration needs both classes; got {n1} cases of {n}")]
     SingleClass { n1: usize, n: usize },
+    /// The predictions separate the classes completely: no finite slope exists.
+    #[error("predictions separate the classes completely; the calibration slope is infinite")]
+    Separated,
     /// Newton's method did not converge (e.g. separable predictions).
     #[error("calibration fit did not converge after {iterations} iterations")]
     NotConverged { iterations: usize },
@@ -84,8 +87,8 @@ pub fn brier(p: &[f64], y: &[bool]) -> Result<f64, CalibrationError> {
 /// ("Calibration: the Achilles heel of predictive analytics").
 ///
 /// # Errors
-/// Length, non-finite, single class, or no convergence (predictions that separate the
-/// classes perfectly have no finite slope).
+/// Length, non-finite, single class, [`CalibrationError::Separated`] when every case
+/// scores above every control (or below), or no convergence.
 ///
 /// # Degenerate cases
 /// Constant `lp` has no slope: [`CalibrationError::NotConverged`] (singular information).
@@ -93,6 +96,18 @@ pub fn calibration_slope(lp: &[f64], y: &[bool]) -> Result<f64, CalibrationError
     let n1 = check(lp, y, "calibration slope")?;
     if n1 == 0 || n1 == y.len() {
         return Err(CalibrationError::SingleClass { n1, n: y.len() });
+    }
+    let (mut case_min, mut case_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut ctrl_min, mut ctrl_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (&x, &yi) in lp.iter().zip(y) {
+        if yi {
+            (case_min, case_max) = (case_min.min(x), case_max.max(x));
+        } else {
+            (ctrl_min, ctrl_max) = (ctrl_min.min(x), ctrl_max.max(x));
+        }
+    }
+    if case_min > ctrl_max || case_max < ctrl_min {
+        return Err(CalibrationError::Separated);
     }
     let loglik = |a: f64, b: f64| -> f64 {
         lp.iter()
@@ -233,6 +248,12 @@ mod tests {
         let lp2: Vec<f64> = lp.iter().map(|v| 2.0 * v).collect();
         let s2 = calibration_slope(&lp2, &y).unwrap();
         assert!((s1 - 2.0 * s2).abs() < 1e-9, "{s1} {s2}");
+    }
+
+    #[test]
+    fn separated_predictions_have_no_slope() {
+        let err = calibration_slope(&[0.1, 0.2, 0.8, 0.9], &[false, false, true, true]);
+        assert_eq!(err.unwrap_err(), CalibrationError::Separated);
     }
 
     #[test]
