@@ -522,3 +522,34 @@ fn path_diagnostics() {
         eprintln!("{l:.5} {i:?}");
     }
 }
+
+#[test]
+fn cli_cohort_column_and_robust_feature_prefilter() {
+    // Development = rows of fold 0 (20 rows), validation = the other 80; the model may
+    // use only the five features of the robust list.
+    let dir = tempfile::tempdir().unwrap();
+    let robust = dir.path().join("robust.txt");
+    std::fs::write(&robust, "f003\nf017\nf042\nf060\nf089\nnot_a_column\n").unwrap();
+    let out = dir.path().join("cv.json");
+    let status = radaudit()
+        .args(["cv", "--quiet", "--table", &format!("{DATA}/stats/null_seed0_p100.csv")])
+        .args(["--outcome", "y", "--cohort-column", "fold", "--development", "0"])
+        .args(["--selection", "none", "--repeats", "1", "--inner", "3", "--bbc-resamples", "0"])
+        .arg("--robust-features")
+        .arg(&robust)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["n_rows"], 20);
+    assert_eq!(v["external"]["n_validation"], 80);
+    assert_eq!(v["pipeline"]["prefilter_columns"], 5);
+    let allowed = ["f003", "f017", "f042", "f060", "f089"];
+    for f in v["folds"].as_array().unwrap() {
+        for s in f["selected"].as_array().unwrap() {
+            assert!(allowed.contains(&s.as_str().unwrap()), "{s}");
+        }
+    }
+}
