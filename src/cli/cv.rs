@@ -579,6 +579,9 @@ fn result_json(
     }
     if let Some(p) = perm {
         out["permutation"] = serde_json::to_value(p).unwrap_or(Value::Null);
+        // The null reruns the reported pipeline (leaky when --leaky) on permuted outcomes.
+        out["permutation"]["leaky"] = json!(args.leaky);
+        out["permutation"]["repeats"] = json!(args.permutation_repeats.unwrap_or(args.repeats));
     }
     if let Some(e) = external {
         out["external"] = serde_json::to_value(e).unwrap_or(Value::Null);
