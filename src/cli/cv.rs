@@ -76,7 +76,7 @@ pub enum MissingArg {
 /// Arguments of `radaudit cv`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Wide feature table (CSV): an id column, outcome column(s), feature columns.
+    /// Wide feature table (CSV): id, outcome and feature columns.
     #[arg(long, value_name = "T.csv")]
     pub table: PathBuf,
     /// Binary outcome column (0/1).
@@ -91,11 +91,10 @@ pub struct Args {
     /// Identifier column (default: case_id, id or ID when present).
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
-    /// Non-feature columns to skip; a trailing * matches a prefix (repeatable).
+    /// Columns to skip; a trailing * matches a prefix (repeatable).
     #[arg(long, value_name = "COL")]
     pub ignore: Vec<String>,
-    /// Missing feature cells: error, drop (empty rows, then columns), drop-rows,
-    /// drop-columns.
+    /// Missing feature cells (drop: empty rows, then columns).
     #[arg(long, value_enum, default_value = "error")]
     pub missing: MissingArg,
     /// Model and penalty (default logistic-l1 or cox-l1 by outcome).
@@ -110,13 +109,13 @@ pub struct Args {
     /// Ranking step before the model.
     #[arg(long, value_enum, default_value = "univariate")]
     pub selection: SelectionArg,
-    /// Features kept after ranking; several values are tuned (comma separated).
+    /// Features kept after ranking; a list is tuned (comma separated).
     #[arg(long, value_delimiter = ',', default_value = "20")]
     pub k: Vec<usize>,
     /// Drop ranked features whose |Pearson r| with a kept one reaches this.
     #[arg(long, value_name = "R")]
     pub prune_correlation: Option<f64>,
-    /// Robust-feature list (one name per line, `radaudit stability --select`).
+    /// Robust-feature list (one name a line, from stability --select).
     #[arg(long, value_name = "ROBUST.txt")]
     pub robust_features: Option<PathBuf>,
     /// Lambdas on the path.
@@ -125,7 +124,7 @@ pub struct Args {
     /// lambda_min / lambda_max (default 1e-4 when n > p, else 1e-2).
     #[arg(long)]
     pub lambda_min_ratio: Option<f64>,
-    /// Fixed scikit-learn C instead of a tuned path (lambda = 1 / (C n_train)).
+    /// Fixed scikit-learn C, no tuning (lambda = 1 / (C n_train)).
     #[arg(long, value_name = "C")]
     pub c: Option<f64>,
     /// Do not standardise features inside the training rows.
