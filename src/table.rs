@@ -595,6 +595,259 @@ pub fn wide_to_long(text: &str, path: &Path, spec: &WideImport) -> Result<LongTa
     Ok(t)
 }
 
+/// What to do with missing cells (empty, `NA`, `N/A`, `NaN`, `null`) in feature columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingPolicy {
+    /// Stop at the first missing cell, naming file, line and column.
+    Error,
+    /// Drop rows where every feature is missing, then columns with any missing cell.
+    Drop,
+    /// Drop every row with a missing feature cell.
+    DropRows,
+    /// Drop every column with a missing cell.
+    DropColumns,
+}
+
+/// How to read a wide feature table for modelling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTableSpec {
+    /// The identifier column (kept as text); `None` = rows are numbered.
+    pub id_col: Option<String>,
+    /// Numeric non-feature columns (outcome, time, event, fold), returned separately.
+    pub numeric_cols: Vec<String>,
+    /// Text non-feature columns returned separately (e.g. a cohort column).
+    pub text_cols: Vec<String>,
+    /// Columns to skip: exact names, or prefixes ending in `*`.
+    pub ignore: Vec<String>,
+    /// Missing-cell policy for feature columns.
+    pub missing: MissingPolicy,
+}
+
+/// A wide feature table read for modelling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTable {
+    /// The file it came from.
+    pub source: PathBuf,
+    /// Row identifiers (`row<line>` when the id column is absent or empty).
+    pub ids: Vec<String>,
+    /// File line of each row (1 = header).
+    pub lines: Vec<usize>,
+    /// Feature names (headers trimmed).
+    pub names: Vec<String>,
+    /// `n x p` feature values, finite.
+    pub x: ndarray::Array2<f64>,
+    /// The requested numeric columns, by name, aligned with the rows.
+    pub numeric: std::collections::BTreeMap<String, Vec<f64>>,
+    /// The requested text columns, by name (trimmed), aligned with the rows.
+    pub text: std::collections::BTreeMap<String, Vec<String>>,
+    /// What was dropped and why, for the report.
+    pub notes: Vec<String>,
+}
+
+/// Whether a cell marks a missing value: empty, `NA`, `N/A`, `NaN` or `null` (any case).
+fn is_missing(cell: &str) -> bool {
+    let c = cell.trim();
+    c.is_empty() || ["na", "n/a", "nan", "null"].iter().any(|m| c.eq_ignore_ascii_case(m))
+}
+
+/// Reads a wide feature table (see [`parse_feature_table`]).
+///
+/// # Errors
+/// [`TableError::Read`] and everything [`parse_feature_table`] returns.
+pub fn read_feature_table(path: &Path, spec: &FeatureTableSpec) -> Result<FeatureTable, TableError> {
+    parse_feature_table(&read_text(path)?, path, spec)
+}
+
+/// Parses a wide feature table: header names are trimmed (a warning names any that had
+/// stray spaces), fully empty records are skipped with a warning, the id, numeric and
+/// text columns named in `spec` are taken out, ignored columns are skipped, and every
+/// other column must be numeric. Missing cells follow `spec.missing`.
+///
+/// # Errors
+/// [`TableError::MissingColumn`] for a named column that is absent;
+/// [`TableError::Csv`] for a ragged row; [`TableError::BadValue`] naming file, line and
+/// column for text in a feature column (hint: `--ignore`), a missing numeric outcome
+/// cell, or a missing feature cell under [`MissingPolicy::Error`] (hint: `--missing`);
+/// [`TableError::Empty`] when no row or no feature column is left.
+pub fn parse_feature_table(
+    text: &str,
+    path: &Path,
+    spec: &FeatureTableSpec,
+) -> Result<FeatureTable, TableError> {
+    let (mut reader, raw_header) = open_csv(text, path)?;
+    let header: Vec<String> = raw_header.iter().map(|h| h.trim().to_string()).collect();
+    for (raw, h) in raw_header.iter().zip(&header) {
+        if raw != h {
+            tracing::warn!("{}: header {raw:?} has stray spaces; read as {h:?}", path.display());
+        }
+    }
+    let named = |list: &[String]| -> Result<Vec<usize>, TableError> {
+        let wanted: Vec<&str> = list.iter().map(String::as_str).collect();
+        header_positions(&header, &wanted, path)
+    };
+    let id_pos = match &spec.id_col {
+        Some(c) => Some(named(std::slice::from_ref(c))?[0]),
+        None => None,
+    };
+    let num_pos = named(&spec.numeric_cols)?;
+    let text_pos = named(&spec.text_cols)?;
+    let ignored = |h: &str| {
+        spec.ignore.iter().any(|g| match g.strip_suffix('*') {
+            Some(prefix) => h.starts_with(prefix),
+            None => h == g,
+        })
+    };
+    let feat_pos: Vec<usize> = (0..header.len())
+        .filter(|&c| {
+            Some(c) != id_pos && !num_pos.contains(&c) && !text_pos.contains(&c) && !ignored(&header[c])
+        })
+        .collect();
+
+    // Pass 1: cells, with missing cells as NaN.
+    let mut ids = Vec::new();
+    let mut lines = Vec::new();
+    let mut values: Vec<Vec<f64>> = Vec::new();
+    let mut numeric: Vec<Vec<f64>> = vec![Vec::new(); num_pos.len()];
+    let mut texts: Vec<Vec<String>> = vec![Vec::new(); text_pos.len()];
+    let mut notes = Vec::new();
+    let mut rec = Vec::new();
+    while let Some(r) = reader.next_record(&mut rec) {
+        let line = r.map_err(|e| csv_error(path, e))?;
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            tracing::warn!("{}, line {line}: empty row skipped", path.display());
+            notes.push(format!("line {line}: empty row skipped"));
+            continue;
+        }
+        if rec.len() != header.len() {
+            return Err(TableError::Csv {
+                path: path.to_path_buf(),
+                line,
+                message: format!("{} fields, header has {}", rec.len(), header.len()),
+            });
+        }
+        let id = id_pos.map(|c| rec[c].trim().to_string()).unwrap_or_default();
+        ids.push(if id.is_empty() { format!("row{line}") } else { id });
+        lines.push(line);
+        for (k, &c) in num_pos.iter().enumerate() {
+            numeric[k].push(parse_finite(&rec[c], path, line, &header[c])?);
+        }
+        for (k, &c) in text_pos.iter().enumerate() {
+            texts[k].push(rec[c].trim().to_string());
+        }
+        let mut row = Vec::with_capacity(feat_pos.len());
+        for &c in &feat_pos {
+            let cell = &rec[c];
+            if is_missing(cell) {
+                if spec.missing == MissingPolicy::Error {
+                    return Err(TableError::BadValue {
+                        path: path.to_path_buf(),
+                        line,
+                        column: header[c].clone(),
+                        value: cell.clone(),
+                        expected: "a number (missing cell; use --missing drop, drop-rows or \
+                                   drop-columns, or --ignore the column)"
+                            .to_string(),
+                    });
+                }
+                row.push(f64::NAN);
+                continue;
+            }
+            match cell.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() => row.push(v),
+                _ => {
+                    return Err(TableError::BadValue {
+                        path: path.to_path_buf(),
+                        line,
+                        column: header[c].clone(),
+                        value: cell.chars().take(60).collect(),
+                        expected: "a finite number (a text column must be listed with \
+                                   --ignore)"
+                            .to_string(),
+                    })
+                }
+            }
+        }
+        values.push(row);
+    }
+
+    // Pass 2: the missing-cell policy.
+    let p = feat_pos.len();
+    let mut keep_row = vec![true; values.len()];
+    let mut keep_col = vec![true; p];
+    let row_missing = |row: &Vec<f64>| row.iter().filter(|v| v.is_nan()).count();
+    match spec.missing {
+        MissingPolicy::Error => {}
+        MissingPolicy::DropRows => {
+            for (i, row) in values.iter().enumerate() {
+                if row_missing(row) > 0 {
+                    keep_row[i] = false;
+                }
+            }
+        }
+        MissingPolicy::DropColumns => {}
+        MissingPolicy::Drop => {
+            for (i, row) in values.iter().enumerate() {
+                if p > 0 && row_missing(row) == p {
+                    keep_row[i] = false;
+                }
+            }
+        }
+    }
+    for (i, k) in keep_row.iter().enumerate() {
+        if !k {
+            let msg = format!(
+                "line {}: row {:?} dropped ({} missing feature cells)",
+                lines[i],
+                ids[i],
+                row_missing(&values[i])
+            );
+            tracing::warn!("{}: {msg}", path.display());
+            notes.push(msg);
+        }
+    }
+    if matches!(spec.missing, MissingPolicy::Drop | MissingPolicy::DropColumns) {
+        for (j, k) in keep_col.iter_mut().enumerate() {
+            let miss = (0..values.len()).filter(|&i| keep_row[i] && values[i][j].is_nan()).count();
+            if miss > 0 {
+                *k = false;
+                let msg = format!("column {:?} dropped ({miss} missing cells)", header[feat_pos[j]]);
+                tracing::warn!("{}: {msg}", path.display());
+                notes.push(msg);
+            }
+        }
+    }
+
+    let rows: Vec<usize> = (0..values.len()).filter(|&i| keep_row[i]).collect();
+    let cols: Vec<usize> = (0..p).filter(|&j| keep_col[j]).collect();
+    if rows.is_empty() || cols.is_empty() {
+        return Err(TableError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let x = ndarray::Array2::from_shape_fn((rows.len(), cols.len()), |(i, j)| values[rows[i]][cols[j]]);
+    let pick = |v: &Vec<f64>| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    Ok(FeatureTable {
+        source: path.to_path_buf(),
+        ids: rows.iter().map(|&i| ids[i].clone()).collect(),
+        lines: rows.iter().map(|&i| lines[i]).collect(),
+        names: cols.iter().map(|&j| header[feat_pos[j]].clone()).collect(),
+        x,
+        numeric: spec
+            .numeric_cols
+            .iter()
+            .zip(&numeric)
+            .map(|(n, v)| (n.trim().to_string(), pick(v)))
+            .collect(),
+        text: spec
+            .text_cols
+            .iter()
+            .zip(&texts)
+            .map(|(n, v)| (n.trim().to_string(), rows.iter().map(|&i| v[i].clone()).collect()))
+            .collect(),
+        notes,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -712,5 +965,41 @@ mod tests {
         );
         assert_eq!(t.records.len(), 4);
         assert_eq!(t.records[3].value, 0.75);
+    }
+
+    fn spec(missing: MissingPolicy) -> FeatureTableSpec {
+        FeatureTableSpec {
+            id_col: Some("id".into()),
+            numeric_cols: vec!["y".into()],
+            text_cols: vec![],
+            ignore: vec!["info_*".into()],
+            missing,
+        }
+    }
+
+    #[test]
+    fn feature_table_trims_headers_skips_empty_rows_and_ignores_text() {
+        let text = " id ,y, f1 ,info_a,f2\n a,1,0.5,\"x, y\",2\n,,,,\nb,0,1.5,z,NA\n c,1,2,w,3\n";
+        let t = parse_feature_table(text, Path::new("t.csv"), &spec(MissingPolicy::Drop)).unwrap();
+        assert_eq!(t.names, vec!["f1"]);
+        assert_eq!(t.ids, vec!["a", "b", "c"]);
+        assert_eq!(t.numeric["y"], vec![1.0, 0.0, 1.0]);
+        assert!(t.notes.iter().any(|n| n.contains("empty row")));
+        assert!(t.notes.iter().any(|n| n.contains("\"f2\" dropped")));
+    }
+
+    #[test]
+    fn feature_table_errors_name_file_line_and_column() {
+        let text = "id,y,f1,f2\na,1,0.5,2\nb,0,,3\n";
+        let err = parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Error)).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("h.csv") && msg.contains("line 3") && msg.contains("\"f1\""), "{msg}");
+        assert!(msg.contains("--missing"), "{msg}");
+        let text = "id,y,f1,f2\na,1,0.5,abc\n";
+        let err = parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Drop)).unwrap_err();
+        assert!(err.to_string().contains("--ignore"), "{err}");
+        let text = "id,y,f1\na,,0.5\n";
+        let err = parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Drop)).unwrap_err();
+        assert!(err.to_string().contains("\"y\""), "{err}");
     }
 }

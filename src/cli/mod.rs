@@ -14,6 +14,8 @@ pub mod audit;
 
 pub mod compare;
 
+pub mod cv;
+
 pub mod extract;
 
 pub mod inspect;
@@ -75,6 +77,9 @@ pub enum Command {
     Stability(stability::Args),
     /// Null distribution of a stated pipeline on random features.
     Null(null::Args),
+    /// Nested cross-validation of a penalised model on a feature table.
+    #[command(after_help = cv::AFTER_HELP)]
+    Cv(cv::Args),
     /// Compare a feature table with a reference, feature by feature (exit 1 on drift).
     #[command(after_help = compare::AFTER_HELP)]
     Compare(compare::Args),
@@ -140,6 +145,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Samplesize(args) => samplesize::run(args),
         Command::Stability(args) => stability::run(args),
         Command::Null(args) => null::run(args),
+        Command::Cv(args) => cv::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Slurm(args) => slurm::run(args),

@@ -1,6 +1,9 @@
 //! Penalised logistic and Cox models, feature selection, cross-validation.
 
 pub mod cox;
+pub mod cv;
 pub mod linalg;
 pub mod logistic;
+pub mod penalized;
+pub mod pipeline;
 pub mod select;

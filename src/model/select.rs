@@ -1,14 +1,16 @@
 //! Univariate feature filters fitted on given rows only (the training rows of a split or
 //! fold), so that selection can sit inside the validation loop.
 //!
-//! Implemented: the pooled-variance two-sample |t| filter (binary outcomes) and the Cox
-//! score test (survival outcomes), each keeping the top `k` columns.
+//! Implemented: the pooled-variance two-sample |t| filter and the Wilcoxon rank-sum filter
+//! (binary outcomes), the Cox score test (survival outcomes), correlation-redundancy
+//! pruning of a ranking, and mRMR ordering. LASSO-path ordering lives with the penalised
+//! fits ([`crate::model::pipeline`]).
 //!
 //! # Limitations
-//! LASSO-path and mRMR selection are not implemented yet; [`Selection::Lasso`] and
-//! [`Selection::Mrmr`] are simulated by the univariate filter of the outcome type (the
-//! stand-in AUDIT.md allows, "else by univariate top-k, stated in the report").
-// TODO(model): LASSO path and mRMR selection as themselves (issue 8).
+//! In the null engine, [`Selection::Lasso`] and [`Selection::Mrmr`] are still simulated by
+//! the univariate filter of the outcome type (the stand-in AUDIT.md allows, "else by
+//! univariate top-k, stated in the report"); `radaudit cv` runs them as themselves.
+// TODO(null): simulate LASSO and mRMR selection as themselves in the null engine.
 
 use ndarray::ArrayView2;
 
@@ -271,6 +273,184 @@ pub fn top_k_cox_score(
     top_k(&cox_score_statistics(x, time, event, rows)?, k)
 }
 
+/// Standardised Wilcoxon rank-sum (Mann-Whitney) statistic of every column, on `rows`.
+///
+/// # Formula
+/// With midranks `R` of the pooled rows, `W_1` the rank sum of class 1 (`n1` rows) and
+/// tie groups of sizes `t_g` among `N = n0 + n1`:
+/// ```text
+/// U = W_1 - n1 (n1 + 1) / 2,   E[U] = n1 n0 / 2,
+/// Var[U] = n1 n0 / 12 [ (N + 1) - sum_g (t_g^3 - t_g) / (N (N - 1)) ],
+/// z = (U - E[U]) / sqrt(Var[U])
+/// ```
+///
+/// # Reference
+/// Mann & Whitney (1947); tie correction as in Hollander, Wolfe & Chicken, *Nonparametric
+/// Statistical Methods* (3rd ed., 2014), sec. 4.1.
+///
+/// # Errors
+/// As [`t_statistics`].
+///
+/// # Degenerate cases
+/// A column constant on `rows` has `Var = 0`: `z = 0`.
+pub fn wilcoxon_statistics(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    rows: &[usize],
+) -> Result<Vec<f64>, SelectError> {
+    let (n, p) = x.dim();
+    if y.len() != n {
+        return Err(SelectError::Shape {
+            rows: n,
+            len: y.len(),
+        });
+    }
+    check_rows(rows, n)?;
+    let n1 = rows.iter().filter(|&&r| y[r]).count();
+    let n0 = rows.len() - n1;
+    if n1 == 0 || n0 == 0 {
+        return Err(SelectError::TooFew { n0, n1, need: 1 });
+    }
+    let big_n = rows.len() as f64;
+    let (f1, f0) = (n1 as f64, n0 as f64);
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    Ok((0..p)
+        .map(|j| {
+            let v: Vec<f64> = rows.iter().map(|&r| x[[r, j]]).collect();
+            order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+            let (mut w1, mut ties) = (0.0, 0.0);
+            let mut i = 0;
+            while i < order.len() {
+                let mut k = i + 1;
+                while k < order.len() && v[order[k]] == v[order[i]] {
+                    k += 1;
+                }
+                let midrank = (i + 1 + k) as f64 / 2.0;
+                let t = (k - i) as f64;
+                ties += t * t * t - t;
+                w1 += midrank * order[i..k].iter().filter(|&&o| y[rows[o]]).count() as f64;
+                i = k;
+            }
+            let u = w1 - f1 * (f1 + 1.0) / 2.0;
+            let var = f1 * f0 / 12.0 * ((big_n + 1.0) - ties / (big_n * (big_n - 1.0)));
+            if var > 0.0 {
+                (u - f1 * f0 / 2.0) / var.sqrt()
+            } else {
+                0.0
+            }
+        })
+        .collect())
+}
+
+/// Pearson correlation of columns `a` and `b` of `x` on `rows` (0 when either is
+/// constant).
+pub fn correlation(x: ArrayView2<f64>, rows: &[usize], a: usize, b: usize) -> f64 {
+    let n = rows.len() as f64;
+    let (ma, mb) = rows.iter().fold((0.0, 0.0), |(s, t), &r| (s + x[[r, a]], t + x[[r, b]]));
+    let (ma, mb) = (ma / n, mb / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for &r in rows {
+        let (da, db) = (x[[r, a]] - ma, x[[r, b]] - mb);
+        sab += da * db;
+        saa += da * da;
+        sbb += db * db;
+    }
+    if saa > 0.0 && sbb > 0.0 {
+        sab / (saa * sbb).sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// Correlation-redundancy pruning: walks `ranking` (best first) and keeps a column only
+/// when its absolute Pearson correlation (on `rows`) with every column already kept is
+/// below `threshold`; stops after `limit` columns are kept.
+///
+/// # Reference
+/// The greedy "highly correlated feature" filter of e.g. Kuhn & Johnson, *Applied
+/// Predictive Modeling* (2013), sec. 3.5, applied in ranking order.
+///
+/// # Degenerate cases
+/// `threshold >= 1` keeps the ranking unchanged (up to `limit`).
+pub fn prune_correlated(
+    x: ArrayView2<f64>,
+    rows: &[usize],
+    ranking: &[usize],
+    threshold: f64,
+    limit: usize,
+) -> Vec<usize> {
+    let mut kept: Vec<usize> = Vec::new();
+    for &j in ranking {
+        if kept.len() >= limit {
+            break;
+        }
+        if kept
+            .iter()
+            .all(|&k| correlation(x, rows, j, k).abs() < threshold)
+        {
+            kept.push(j);
+        }
+    }
+    kept
+}
+
+/// mRMR order of the columns with the quotient criterion (FCQ): the first column has the
+/// largest relevance, then each step adds the column maximising
+/// `relevance_j / mean_{s in S} |r_js|` over the columns not yet chosen, until `k` are
+/// chosen.
+///
+/// # Reference
+/// Ding & Peng (2005), J Bioinform Comput Biol 3:185, "Minimum redundancy feature
+/// selection from microarray gene expression data", continuous-feature criteria
+/// (F-statistic relevance, correlation redundancy, quotient form FCQ).
+///
+/// # Degenerate cases
+/// A zero mean redundancy is floored at 1e-12 (the column is then preferred).
+pub fn mrmr_order(x: ArrayView2<f64>, rows: &[usize], relevance: &[f64], k: usize) -> Vec<usize> {
+    let p = relevance.len();
+    let k = k.min(p);
+    let mut chosen: Vec<usize> = Vec::with_capacity(k);
+    let mut taken = vec![false; p];
+    let mut redundancy = vec![0.0; p];
+    let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+    while chosen.len() < k {
+        let best = (0..p).filter(|&j| !taken[j]).max_by(|&a, &b| {
+            let score = |j: usize| {
+                if chosen.is_empty() {
+                    key(relevance[j].abs())
+                } else {
+                    key(relevance[j].abs()) / (redundancy[j] / chosen.len() as f64).max(1e-12)
+                }
+            };
+            score(a).total_cmp(&score(b)).then(b.cmp(&a))
+        });
+        let Some(j) = best else { break };
+        taken[j] = true;
+        chosen.push(j);
+        for c in 0..p {
+            if !taken[c] {
+                redundancy[c] += correlation(x, rows, c, j).abs();
+            }
+        }
+    }
+    chosen
+}
+
+/// Indices of `stat` ordered by decreasing `|stat|` (NaN last, ties by index).
+pub fn rank_desc(stat: &[f64]) -> Vec<usize> {
+    let key = |j: usize| {
+        let a = stat[j].abs();
+        if a.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            a
+        }
+    };
+    let mut idx: Vec<usize> = (0..stat.len()).collect();
+    idx.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    idx
+}
+
 fn check_rows(rows: &[usize], n: usize) -> Result<(), SelectError> {
     match rows.iter().find(|&&r| r >= n) {
         Some(&row) => Err(SelectError::RowOutOfRange { row, n }),
@@ -338,5 +518,31 @@ mod tests {
                 need: 1
             }
         );
+    }
+
+    #[test]
+    fn wilcoxon_matches_hand_computation_with_ties() {
+        // Values 1, 2, 2, 3 with classes 0, 0, 1, 1: midranks 1, 2.5, 2.5, 4; W1 = 6.5,
+        // U = 3.5, E = 2, ties: one group of 2 -> 6; Var = 4/12 (5 - 6/12) = 1.5.
+        let x = array![[1.0], [2.0], [2.0], [3.0]];
+        let y = [false, false, true, true];
+        let z = wilcoxon_statistics(x.view(), &y, &[0, 1, 2, 3]).unwrap();
+        assert!((z[0] - 1.5 / 1.5f64.sqrt()).abs() < 1e-12, "{}", z[0]);
+    }
+
+    #[test]
+    fn pruning_drops_the_near_copy() {
+        let x = array![[1.0, 1.1, 0.0], [2.0, 2.0, 1.0], [3.0, 3.2, 0.0], [4.0, 3.9, 1.0]];
+        let kept = prune_correlated(x.view(), &[0, 1, 2, 3], &[0, 1, 2], 0.9, 3);
+        assert_eq!(kept, vec![0, 2]);
+    }
+
+    #[test]
+    fn mrmr_prefers_the_non_redundant_column() {
+        // Column 1 is a near copy of column 0 and slightly less relevant than column 0;
+        // column 2 is less relevant (3 / 0.447 = 6.7 > 4.9 / 0.99) but weakly correlated.
+        let x = array![[1.0, 1.1, 0.0], [2.0, 2.0, 1.0], [3.0, 3.2, 0.0], [4.0, 3.9, 1.0]];
+        let order = mrmr_order(x.view(), &[0, 1, 2, 3], &[5.0, 4.9, 3.0], 3);
+        assert_eq!(order, vec![0, 2, 1]);
     }
 }

@@ -1,6 +1,7 @@
 //! Report writers: Markdown, HTML, JSON and SVG plots of what `audit` returns.
 
 pub mod claim;
+pub mod cv_plot;
 pub mod doc;
 pub mod index;
 pub mod plot;

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 static FONT: Once = Once::new();
 
 /// Registers the bundled font for plotters' text layout (idempotent).
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
         if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_err() {

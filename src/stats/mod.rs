@@ -1,6 +1,7 @@
 //! Statistics: seeded random streams, ROC/AUC with DeLong, concordance, proportions,
 //! ICC and CCC, calibration.
 
+pub mod calibration;
 pub mod ccc;
 pub mod concordance;
 pub mod icc;
