@@ -629,9 +629,11 @@ pub struct FeatureTable {
     pub notes: Vec<String>,
 }
 
+/// Missing-cell spellings: empty, `NA`, `N/A`, `NaN` (any case), as R, pandas and
+/// spreadsheet exports write them.
 fn is_missing(cell: &str) -> bool {
     let c = cell.trim();
-    c.is_empty() || c.eq_ignore_ascii_case("na") || c.eq_ignore_ascii_case("nan")
+    c.is_empty() || ["na", "n/a", "nan"].iter().any(|m| c.eq_ignore_ascii_case(m))
 }
 
 /// Reads a wide feature table (see [`parse_feature_table`]).
