@@ -204,6 +204,50 @@ pub struct DataAudit {
     pub notes: Vec<String>,
     /// The pipeline used (stated in the report).
     pub pipeline: String,
+    /// What the report plots.
+    pub plots: DataPlots,
+}
+
+/// The data behind the report's plots of checks 7 and 8.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataPlots {
+    /// `"auc"` or `"c_index"`.
+    pub metric: &'static str,
+    /// The permutation null and the observed value with its p-value.
+    pub permutation: Vec<f64>,
+    pub observed: f64,
+    pub p_value: f64,
+    /// ROC curves (binary outcomes): the validation cohort, else the outer folds of the
+    /// first repeat; `(label, scores, labels)`.
+    pub roc: Vec<(String, Vec<f64>, Vec<bool>)>,
+    /// Predicted probabilities and outcomes pooled over the same (binary outcomes).
+    pub calibration: Option<(Vec<f64>, Vec<bool>)>,
+}
+
+/// ROC curves and calibration points of the re-estimate (binary outcomes only).
+fn curves(
+    dev: &Dataset,
+    val: Option<&Dataset>,
+    nested: &CvResult,
+    external: Option<&ExternalResult>,
+) -> (Vec<(String, Vec<f64>, Vec<bool>)>, Option<(Vec<f64>, Vec<bool>)>) {
+    let prob = |lp: &[f64]| lp.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect::<Vec<_>>();
+    if let (Some(e), Some(Outcome::Binary(y))) = (external, val.map(|v| &v.outcome)) {
+        let roc = vec![("validation cohort".to_string(), e.scores.clone(), y.clone())];
+        return (roc, Some((prob(&e.scores), y.clone())));
+    }
+    let Outcome::Binary(y) = &dev.outcome else {
+        return (Vec::new(), None);
+    };
+    let mut roc = Vec::new();
+    let (mut p_all, mut y_all) = (Vec::new(), Vec::new());
+    for f in nested.folds.iter().filter(|f| f.repeat == 0) {
+        let labels: Vec<bool> = f.rows.iter().map(|&r| y[r]).collect();
+        p_all.extend(prob(&f.scores));
+        y_all.extend(labels.iter().copied());
+        roc.push((format!("outer fold {}", f.fold + 1), f.scores.clone(), labels));
+    }
+    (roc, Some((p_all, y_all)))
 }
 
 /// Errors of the data checks (reported as "not assessable" with the message).
@@ -388,7 +432,17 @@ pub fn run(spec: &DataSpec, seed: u64) -> Result<DataAudit, DataError> {
     };
 
     let (n_positive, n) = (positives(&dev.outcome), dev.outcome.len());
+    let (roc, calibration) = curves(&dev, val.as_ref(), &nested, external.as_ref());
+    let plots = DataPlots {
+        metric: nested.metric,
+        permutation: permutation.values.clone(),
+        observed: permutation.observed,
+        p_value: permutation.p_value,
+        roc,
+        calibration,
+    };
     Ok(DataAudit {
+        plots,
         n,
         n_positive,
         p: dev.x.ncols(),

@@ -134,6 +134,8 @@ pub struct ClaimAudit {
     pub depends_on: Vec<String>,
     pub tipping: Vec<Tipping>,
     pub options: Options,
+    /// Plots of the data checks (scenarios with `[data]` whose data checks ran).
+    pub data_plots: Option<crate::audit::data::DataPlots>,
 }
 
 /// Audits one scenario.
@@ -152,12 +154,13 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
 
     // Checks 7-10 use the study's data, not the assumptions: computed once, the same at
     // every corner.
-    let data_checks = match &s.data {
+    let (data_checks, data_plots) = match &s.data {
         Some(spec) => {
             let result = crate::audit::data::run(spec, opts.seed).map_err(|e| e.to_string());
-            crate::audit::data::checks(&s.claim, &result)
+            let plots = result.as_ref().ok().map(|d| d.plots.clone());
+            (crate::audit::data::checks(&s.claim, &result), plots)
         }
-        None => Vec::new(),
+        None => (Vec::new(), None),
     };
     let extra = data_checks.as_slice();
 
@@ -192,6 +195,7 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
         depends_on,
         tipping,
         options: opts.clone(),
+        data_plots,
     })
 }
 
