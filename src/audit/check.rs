@@ -45,6 +45,14 @@ pub enum CheckId {
     DesignFlags,
     /// 6. Baseline increment.
     BaselineIncrement,
+    /// 7. Re-estimate on the study's data (`[data]`).
+    ReEstimate,
+    /// 8. Permutation null on the study's data.
+    PermutationNull,
+    /// 9. Volume-only baseline on the study's data.
+    VolumeBaseline,
+    /// 10. Robustness of the study's selected features.
+    SelectedStability,
 }
 
 impl CheckId {
@@ -62,6 +70,10 @@ impl CheckId {
             CheckId::ValidationSize => "Validation sample size",
             CheckId::DesignFlags => "Design flags",
             CheckId::BaselineIncrement => "Baseline increment",
+            CheckId::ReEstimate => "Re-estimate on the data",
+            CheckId::PermutationNull => "Permutation null on the data",
+            CheckId::VolumeBaseline => "Volume-only baseline",
+            CheckId::SelectedStability => "Selected-feature stability",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod corner;
+pub mod data;
 pub mod flags;
 pub mod null_check;
 pub mod precision;

@@ -134,6 +134,8 @@ pub struct ClaimAudit {
     pub depends_on: Vec<String>,
     pub tipping: Vec<Tipping>,
     pub options: Options,
+    /// Plots of the data checks (scenarios with `[data]` whose data checks ran).
+    pub data_plots: Option<crate::audit::data::DataPlots>,
 }
 
 /// Audits one scenario.
@@ -150,10 +152,22 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
     } = corner::corners(s);
     let assumed = s.assumed_keys();
 
+    // Checks 7-10 use the study's data, not the assumptions: computed once, the same at
+    // every corner.
+    let (data_checks, data_plots) = match &s.data {
+        Some(spec) => {
+            let result = crate::audit::data::run(spec, opts.seed).map_err(|e| e.to_string());
+            let plots = result.as_ref().ok().map(|d| d.plots.clone());
+            (crate::audit::data::checks(&s.claim, &result), plots)
+        }
+        None => (Vec::new(), None),
+    };
+    let extra = data_checks.as_slice();
+
     let results: Vec<Result<CornerAudit, ScenarioError>> = all
         .par_iter()
         .enumerate()
-        .map(|(i, c)| audit_corner(s, c, &assumed, &thresholds, opts, i == 0))
+        .map(|(i, c)| audit_corner(s, c, &assumed, &thresholds, opts, i == 0, extra))
         .collect();
     let corners: Vec<CornerAudit> = results.into_iter().collect::<Result<_, _>>()?;
     let head = corners[0].clone();
@@ -165,7 +179,7 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
     let mut tipping = Vec::new();
     if verdict != head.verdict || verdicts.iter().any(|&v| v != head.verdict) {
         for key in &assumed {
-            if let Some(t) = tipping_point(s, &headline, key, &thresholds, opts)? {
+            if let Some(t) = tipping_point(s, &headline, key, &thresholds, opts, extra)? {
                 depends_on.push(key.to_string());
                 tipping.push(t);
             }
@@ -181,6 +195,7 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
         depends_on,
         tipping,
         options: opts.clone(),
+        data_plots,
     })
 }
 
@@ -192,13 +207,14 @@ fn audit_corner(
     t: &Thresholds,
     opts: &Options,
     keep_null: bool,
+    extra: &[CheckResult],
 ) -> Result<CornerAudit, ScenarioError> {
     let d = corner::design(c).map_err(|e| ScenarioError {
         file: s.path.clone(),
         key: format!("design.{}", e.key),
         problem: e.problem,
     })?;
-    let checks = run_checks(s, &d, t, opts);
+    let checks = run_checks(s, &d, t, opts, extra);
     let verdict = corner_verdict(s.claim.direction, &checks.0);
     Ok(CornerAudit {
         assumptions: assumed
@@ -211,12 +227,14 @@ fn audit_corner(
     })
 }
 
-/// Checks 1-6 at one design; also returns the null replicate values.
+/// Checks 1-6 at one design, then the data checks `extra`; also returns the null
+/// replicate values.
 fn run_checks(
     s: &Scenario,
     d: &Design,
     t: &Thresholds,
     opts: &Options,
+    extra: &[CheckResult],
 ) -> (Vec<CheckResult>, Vec<f64>) {
     let (null, null_values, cindex_interval) = null_check::check(&s.claim, d, t, opts);
     let prec = precision::check(&s.claim, d, cindex_interval, t.narrow_ratio);
@@ -224,7 +242,9 @@ fn run_checks(
     let val = size::validation(&s.claim, d, t);
     let flags = flags::check(&s.claim, d);
     let base = null_check::baseline(&s.claim, d, &null);
-    (vec![null, prec, dev, val, flags, base], null_values)
+    let mut checks = vec![null, prec, dev, val, flags, base];
+    checks.extend(extra.iter().cloned());
+    (checks, null_values)
 }
 
 /// The verdict at the headline corner with `key` set to `v`.
@@ -235,6 +255,7 @@ fn verdict_with(
     v: Value,
     t: &Thresholds,
     opts: &Options,
+    extra: &[CheckResult],
 ) -> Result<Verdict, ScenarioError> {
     let mut c = headline.clone();
     c.insert(key.to_string(), v);
@@ -245,7 +266,7 @@ fn verdict_with(
     })?;
     Ok(corner_verdict(
         s.claim.direction,
-        &run_checks(s, &d, t, opts).0,
+        &run_checks(s, &d, t, opts, extra).0,
     ))
 }
 
@@ -260,6 +281,7 @@ fn tipping_point(
     key: &str,
     t: &Thresholds,
     opts: &Options,
+    extra: &[CheckResult],
 ) -> Result<Option<Tipping>, ScenarioError> {
     match &s.design[key] {
         Spec::Fixed(_) => Ok(None),
@@ -268,7 +290,7 @@ fn tipping_point(
             for v in vals {
                 seen.push((
                     v.clone(),
-                    verdict_with(s, headline, key, v.clone(), t, opts)?,
+                    verdict_with(s, headline, key, v.clone(), t, opts, extra)?,
                 ));
             }
             if seen.iter().all(|(_, v)| *v == seen[0].1) {
@@ -288,7 +310,7 @@ fn tipping_point(
         }
         Spec::Range(lo, hi) => {
             let count = corner::is_count(key);
-            let at = |x: f64| verdict_with(s, headline, key, Value::Num(x), t, opts);
+            let at = |x: f64| verdict_with(s, headline, key, Value::Num(x), t, opts, extra);
             let (mut a, mut b) = (*lo, *hi);
             let (va, vb) = (at(a)?, at(b)?);
             if va == vb {

@@ -218,6 +218,8 @@ pub struct Scenario {
     pub sources: BTreeMap<String, String>,
     /// `[thresholds]`: overrides of the audit's default thresholds.
     pub thresholds: BTreeMap<String, f64>,
+    /// `[data]`: the study's feature table, when available (checks 7-10).
+    pub data: Option<crate::audit::data::DataSpec>,
 }
 
 /// A scenario that cannot be audited, with the file and key at fault.
@@ -260,12 +262,13 @@ impl Scenario {
                 "assumptions",
                 "sources",
                 "thresholds",
+                "data",
             ];
             if !known.contains(&table.as_str()) {
                 return Err(p.err(
                     table,
                     "unknown table (expected study, claim, design, \
-                    assumptions, sources, thresholds)",
+                    assumptions, sources, thresholds, data)",
                 ));
             }
         }
@@ -275,6 +278,10 @@ impl Scenario {
         let design = p.design()?;
         let sources = p.string_table("sources")?;
         let thresholds = p.number_table("thresholds")?;
+        let data = match p.table("data")? {
+            Some(t) => Some(crate::audit::data::DataSpec::parse(path, t)?),
+            None => None,
+        };
         let s = Scenario {
             path: path.to_path_buf(),
             file_hash: hex(&Sha256::digest(text.as_bytes())),
@@ -283,6 +290,7 @@ impl Scenario {
             design,
             sources,
             thresholds,
+            data,
         };
         s.check_consistency()?;
         Ok(s)

@@ -46,6 +46,10 @@ pub fn corner_verdict(direction: Direction, checks: &[CheckResult]) -> Verdict {
             .unwrap_or(Outcome::NotAssessable)
     };
     if direction == Direction::Negative {
+        // With data, features that beat permuted outcomes contradict "no useful model".
+        if outcome(CheckId::PermutationNull) == Outcome::Fail {
+            return Verdict::DoesNotSurvive;
+        }
         return match outcome(CheckId::Null) {
             Outcome::Pass => Verdict::Survives,
             Outcome::Fail => Verdict::DoesNotSurvive,
@@ -53,7 +57,10 @@ pub fn corner_verdict(direction: Direction, checks: &[CheckResult]) -> Verdict {
         };
     }
     let (null, precision) = (outcome(CheckId::Null), outcome(CheckId::Precision));
-    if null == Outcome::Fail || precision == Outcome::Fail {
+    // With data, features that beat no permuted outcome leave nothing to claim, whatever
+    // the design says.
+    let data_fail = outcome(CheckId::PermutationNull) == Outcome::Fail;
+    if null == Outcome::Fail || precision == Outcome::Fail || data_fail {
         return Verdict::DoesNotSurvive;
     }
     if null == Outcome::NotAssessable && precision == Outcome::NotAssessable {
@@ -63,6 +70,9 @@ pub fn corner_verdict(direction: Direction, checks: &[CheckResult]) -> Verdict {
         CheckId::DevelopmentSize,
         CheckId::ValidationSize,
         CheckId::DesignFlags,
+        CheckId::ReEstimate,
+        CheckId::VolumeBaseline,
+        CheckId::SelectedStability,
     ];
     if minor.iter().any(|&id| outcome(id) == Outcome::Fail) {
         return Verdict::Fragile;

@@ -16,6 +16,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// File name of the null plot beside the report.
 pub const NULL_PLOT: &str = "null.svg";
+/// The permutation null of the data checks.
+pub const PERMUTATION_PLOT: &str = "permutation.svg";
+/// ROC curves of the re-estimate.
+pub const ROC_PLOT: &str = "roc.svg";
+/// Calibration of the re-estimate.
+pub const CALIBRATION_PLOT: &str = "calibration.svg";
 
 /// Writes the report files of one claim into `dir/<slug>/`.
 ///
@@ -24,6 +30,7 @@ pub const NULL_PLOT: &str = "null.svg";
 pub fn write(dir: &Path, a: &ClaimAudit) -> Result<(), TableError> {
     let out = dir.join(a.scenario.slug());
     let has_plot = !a.headline.null_values.is_empty();
+    let mut plots: Vec<(&str, String)> = Vec::new();
     if has_plot {
         let q95 = null_figure(a, "null_q95").unwrap_or(f64::NAN);
         let claimed = match a.scenario.claim.value {
@@ -37,8 +44,29 @@ pub fn write(dir: &Path, a: &ClaimAudit) -> Result<(), TableError> {
             metric_label(a.scenario.claim.metric),
         );
         write_atomic(&out.join(NULL_PLOT), svg.as_bytes())?;
+        plots.push((NULL_PLOT, svg));
     }
-    let doc = document(a, has_plot);
+    if let Some(dp) = &a.data_plots {
+        let label = if dp.metric == "auc" { "AUC" } else { "C-index" };
+        let svg = super::cv_plot::permutation_svg(&dp.permutation, dp.observed, label, dp.p_value);
+        write_atomic(&out.join(PERMUTATION_PLOT), svg.as_bytes())?;
+        plots.push((PERMUTATION_PLOT, svg));
+        if !dp.roc.is_empty() {
+            let svg = super::cv_plot::roc_svg(&dp.roc, "ROC of the re-estimate");
+            write_atomic(&out.join(ROC_PLOT), svg.as_bytes())?;
+            plots.push((ROC_PLOT, svg));
+        }
+        if let Some((p, y)) = &dp.calibration {
+            let svg = super::cv_plot::calibration_svg(p, y, 10, "Calibration of the re-estimate");
+            write_atomic(&out.join(CALIBRATION_PLOT), svg.as_bytes())?;
+            plots.push((CALIBRATION_PLOT, svg));
+        }
+    }
+    let mut doc = document(a, has_plot);
+    // The HTML page carries its plots inline; the Markdown links the files.
+    for (name, svg) in plots {
+        doc.svg.insert(name.to_string(), svg);
+    }
     write_atomic(&out.join("report.md"), doc.to_markdown().as_bytes())?;
     write_atomic(&out.join("report.html"), doc.to_html().as_bytes())?;
     let json = serde_json::to_string_pretty(&verdict_json(a)).unwrap_or_default() + "\n";
@@ -140,6 +168,20 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
                 NULL_PLOT,
                 "Null distribution of the stated pipeline on random features",
             );
+        }
+        if let Some(dp) = &a.data_plots {
+            if c.id == CheckId::ReEstimate && !dp.roc.is_empty() {
+                d.image(ROC_PLOT, "ROC curves of the re-estimate");
+                if dp.calibration.is_some() {
+                    d.image(CALIBRATION_PLOT, "Calibration of the re-estimate");
+                }
+            }
+            if c.id == CheckId::PermutationNull {
+                d.image(
+                    PERMUTATION_PLOT,
+                    "Nested estimates with permuted outcomes, and the observed one",
+                );
+            }
         }
         if !c.figures.is_empty() {
             let rows = c

@@ -24,6 +24,8 @@ pub enum Block {
 pub struct Doc {
     pub title: String,
     pub blocks: Vec<Block>,
+    /// SVG text of image files, inlined by the HTML rendering so the page stands alone.
+    pub svg: std::collections::BTreeMap<String, String>,
 }
 
 impl Doc {
@@ -32,6 +34,7 @@ impl Doc {
         Self {
             title: title.into(),
             blocks: Vec::new(),
+            svg: std::collections::BTreeMap::new(),
         }
     }
 
@@ -143,9 +146,26 @@ impl Doc {
                     }
                     out.push_str("</table>\n");
                 }
-                Block::Image(f, alt) => {
-                    let _ = writeln!(out, "<p><img src=\"{}\" alt=\"{}\"></p>", esc(f), esc(alt));
-                }
+                Block::Image(f, alt) => match self.svg.get(f) {
+                    // Inline: the page needs no file beside it.
+                    Some(svg) => {
+                        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+                        let _ = writeln!(
+                            out,
+                            "<figure role=\"img\" aria-label=\"{}\">{}</figure>",
+                            esc(alt),
+                            body
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "<p><img src=\"{}\" alt=\"{}\"></p>",
+                            esc(f),
+                            esc(alt)
+                        );
+                    }
+                },
             }
         }
         out.push_str("</body>\n</html>\n");
