@@ -11,7 +11,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::features::config::{ExtractConfig, Names};
-use crate::features::extract::{extract_files, read_cohort, rename, wide_csv};
+use crate::features::extract::{extract_files, read_cohort, rename_for, wide_csv};
 use crate::features::FeatureList;
 use crate::table::write_atomic;
 
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default()
             });
-            (vec![(id, rename(feats, names))], 0)
+            (vec![(id, rename_for(feats, names, &config.filters))], 0)
         }
     };
 
@@ -119,7 +119,7 @@ fn run_cohort(
             let r = extract_files(&case.image, &case.mask, case.label, config);
             bar.inc(1);
             match r {
-                Ok(f) => Some((case.id.clone(), rename(f, names))),
+                Ok(f) => Some((case.id.clone(), rename_for(f, names, &config.filters))),
                 Err(e) => {
                     tracing::error!("case {}: {e}", case.id);
                     None

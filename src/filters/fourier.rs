@@ -21,7 +21,8 @@
 use ndarray::{s, Array3};
 
 use super::boundary::Boundary;
-use super::fft::{fft3, signed_bin, C64};
+use super::fft::{fft_axis, signed_bin, C64};
+use super::Dims;
 
 /// Pads `data` by `pad` voxels per array axis with the boundary rule.
 pub fn pad(data: &Array3<f64>, pad: [usize; 3], boundary: Boundary) -> Array3<f64> {
@@ -73,13 +74,21 @@ impl FreqGrid {
 /// Multiplies the spectrum of `data` (padded by `pad_by`) by `multiplier(nu)`, `nu` in
 /// array order `[z, y, x]` on `grid`, and returns the real part of the result on the
 /// image grid.
+///
+/// With [`Dims::D2`] each axial slice is transformed on its own (no padding or
+/// transform along z, and `nu_z = 0`).
 pub fn apply_multiplier(
     data: &Array3<f64>,
     pad_by: [usize; 3],
     boundary: Boundary,
     grid: FreqGrid,
+    dims: Dims,
     multiplier: impl Fn([f64; 3]) -> C64,
 ) -> Array3<f64> {
+    let pad_by = match dims {
+        Dims::D2 => [0, pad_by[1], pad_by[2]],
+        Dims::D3 => pad_by,
+    };
     let padded = if boundary == Boundary::Periodic {
         data.clone()
     } else {
@@ -87,12 +96,18 @@ pub fn apply_multiplier(
     };
     let (pz, py, px) = padded.dim();
     let mut spec = padded.mapv(|v| C64::new(v, 0.0));
-    fft3(&mut spec, false);
+    for &a in dims.axes() {
+        fft_axis(&mut spec, a, false);
+    }
+    let two_d = dims == Dims::D2;
     for ((z, y, x), v) in spec.indexed_iter_mut() {
-        let nu = [grid.nu(z, pz), grid.nu(y, py), grid.nu(x, px)];
+        let nu_z = if two_d { 0.0 } else { grid.nu(z, pz) };
+        let nu = [nu_z, grid.nu(y, py), grid.nu(x, px)];
         *v = v.mul(multiplier(nu));
     }
-    fft3(&mut spec, true);
+    for &a in dims.axes() {
+        fft_axis(&mut spec, a, true);
+    }
     let (nz, ny, nx) = data.dim();
     let off = if boundary == Boundary::Periodic {
         [0; 3]
@@ -154,7 +169,7 @@ mod tests {
     fn identity_multiplier_returns_the_image() {
         let a = Array3::from_shape_fn((3, 5, 6), |(z, y, x)| (z * 7 + y * 3 + x) as f64);
         for b in [Boundary::Periodic, Boundary::Mirror, Boundary::Zero] {
-            let out = apply_multiplier(&a, [2, 2, 2], b, FreqGrid::Dft, |_| C64::new(1.0, 0.0));
+            let out = apply_multiplier(&a, [2, 2, 2], b, FreqGrid::Dft, Dims::D3, |_| C64::new(1.0, 0.0));
             assert!(out.iter().zip(&a).all(|(p, q)| (p - q).abs() < 1e-9));
         }
     }

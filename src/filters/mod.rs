@@ -176,6 +176,9 @@ pub enum FilterSpec {
         /// Level (>= 1).
         #[serde(default = "one")]
         level: usize,
+        /// 2D (axial, slice by slice) or 3D.
+        #[serde(default)]
+        dims: Dims,
         /// Boundary rule.
         #[serde(default)]
         boundary: Boundary,
@@ -192,6 +195,26 @@ pub enum FilterSpec {
         /// Boundary rule.
         #[serde(default)]
         boundary: Boundary,
+    },
+    /// PyRadiomics' LoG (`imageType: LoG`): the scale-normalised Laplacian
+    /// `sigma^2 * laplacian(G_sigma * I)` with sigma and derivatives in mm, edge voxels
+    /// repeated at the border. PyRadiomics (SimpleITK's recursive Gaussian, Deriche's
+    /// IIR approximation) is approximated by an exact Gaussian truncated at 4 sigma.
+    PyradiomicsLog {
+        /// Gaussian sigma (mm).
+        sigma_mm: f64,
+    },
+    /// PyRadiomics' wavelet (`imageType: Wavelet`, PyWavelets `swtn`): periodic
+    /// boundary after wrapping odd axes to an even length, and each level undilated on
+    /// the previous level's all-low-pass response.
+    PyradiomicsWavelet {
+        /// Wavelet (PyRadiomics default `coif1`).
+        wavelet: String,
+        /// One letter per axis, x first (`LHL`).
+        subband: String,
+        /// Level (>= 1; PyRadiomics' `start_level` 0 plus `level`).
+        #[serde(default = "one")]
+        level: usize,
     },
     /// Riesz transform of a Simoncelli response. Manual section 4.7.
     RieszSimoncelli {
@@ -270,6 +293,19 @@ impl FilterSpec {
                 level,
                 ..
             } => {
+                wavelet::subband(&Array3::zeros((1, 1, 1)), wavelet, subband, *level, Boundary::Zero)?;
+            }
+            FilterSpec::PyradiomicsLog { sigma_mm } => pos("sigma_mm", *sigma_mm)?,
+            FilterSpec::PyradiomicsWavelet {
+                wavelet,
+                subband,
+                level,
+            } => {
+                if subband.len() != 3 {
+                    return Err(FilterError::Invalid(format!(
+                        "PyRadiomics wavelet sub-band {subband:?}, expected 3 letters"
+                    )));
+                }
                 wavelet::subband(&Array3::zeros((1, 1, 1)), wavelet, subband, *level, Boundary::Zero)?;
             }
             FilterSpec::Simoncelli { level, .. } | FilterSpec::RieszSimoncelli { level, .. } => {
@@ -358,9 +394,20 @@ impl FilterSpec {
                 if *rotation_invariant { "_ri" } else { "" },
                 b(boundary)
             ),
-            FilterSpec::Simoncelli { level, boundary } => {
-                format!("simoncelli_l{level}{}", b(boundary))
-            }
+            FilterSpec::Simoncelli {
+                level,
+                dims,
+                boundary,
+            } => format!("simoncelli_l{level}{}{}", d(dims), b(boundary)),
+            FilterSpec::PyradiomicsLog { sigma_mm } => format!("log_s{sigma_mm}_pyradiomics"),
+            FilterSpec::PyradiomicsWavelet {
+                wavelet,
+                subband,
+                level,
+            } => format!(
+                "wavelet_{wavelet}_{}_l{level}_pyradiomics",
+                subband.to_ascii_lowercase()
+            ),
             FilterSpec::RieszLog {
                 sigma_mm,
                 cutoff,
@@ -397,7 +444,34 @@ impl FilterSpec {
                 orthogonal_planes, ..
             } => !orthogonal_planes,
             FilterSpec::Wavelet { subband, .. } => subband.len() == 2,
+            FilterSpec::Simoncelli { dims, .. } => *dims == Dims::D2,
             _ => false,
+        }
+    }
+
+    /// The PyRadiomics image-type prefix of the filter's features (`log-sigma-3-0-mm-3D`,
+    /// `wavelet-LHL`), for the 3D LoG and the single-orientation 3D wavelets; `None`
+    /// when PyRadiomics has no counterpart.
+    pub fn pyradiomics_prefix(&self) -> Option<String> {
+        match self {
+            FilterSpec::PyradiomicsLog { sigma_mm }
+            | FilterSpec::Log {
+                sigma_mm,
+                dims: Dims::D3,
+                ..
+            } => Some(format!(
+                "log-sigma-{}-mm-3D",
+                format!("{sigma_mm:?}").replace('.', "-")
+            )),
+            FilterSpec::PyradiomicsWavelet { subband, .. }
+            | FilterSpec::Wavelet {
+                subband,
+                rotation_invariant: false,
+                ..
+            } if subband.len() == 3 => {
+                Some(format!("wavelet-{}", subband.to_ascii_uppercase()))
+            }
+            _ => None,
         }
     }
 }
@@ -519,12 +593,22 @@ pub fn response(
                 wavelet::subband(data, family, subband, *level, *boundary)?
             }
         }
-        FilterSpec::Simoncelli { level, boundary } => {
+        FilterSpec::Simoncelli {
+            level,
+            dims,
+            boundary,
+        } => {
             let pad = margin(data);
-            fourier::apply_multiplier(data, pad, *boundary, FreqGrid::Symmetric, |nu| {
+            fourier::apply_multiplier(data, pad, *boundary, FreqGrid::Symmetric, *dims, |nu| {
                 fft::C64::new(fourier::simoncelli(nu, *level), 0.0)
             })
         }
+        FilterSpec::PyradiomicsLog { sigma_mm } => pyradiomics_log(data, *sigma_mm, sp_zyx),
+        FilterSpec::PyradiomicsWavelet {
+            wavelet: family,
+            subband,
+            level,
+        } => pyradiomics_wavelet(data, family, subband, *level)?,
         FilterSpec::RieszLog {
             sigma_mm,
             cutoff,
@@ -533,7 +617,7 @@ pub fn response(
         } => {
             let base = log::log(data, sp_zyx.map(|s| sigma_mm / s), *cutoff, Dims::D3, *boundary);
             let pad = margin(data);
-            fourier::apply_multiplier(&base, pad, *boundary, FreqGrid::Dft, |nu| {
+            fourier::apply_multiplier(&base, pad, *boundary, FreqGrid::Dft, Dims::D3, |nu| {
                 fourier::riesz(nu, *order)
             })
         }
@@ -543,12 +627,52 @@ pub fn response(
             boundary,
         } => {
             let pad = margin(data);
-            fourier::apply_multiplier(data, pad, *boundary, FreqGrid::Symmetric, |nu| {
+            let grid = FreqGrid::Symmetric;
+            fourier::apply_multiplier(data, pad, *boundary, grid, Dims::D3, |nu| {
                 fourier::riesz(nu, *order).scale(fourier::simoncelli(nu, *level))
             })
         }
     };
     Ok(out)
+}
+
+/// PyRadiomics' LoG: `sigma^2 sum_a d^2/dx_a^2 (G_sigma * I)` in mm, nearest boundary.
+fn pyradiomics_log(data: &Array3<f64>, sigma_mm: f64, sp_zyx: [f64; 3]) -> Array3<f64> {
+    let pairs: Vec<_> = sp_zyx
+        .iter()
+        .map(|s| log::gaussian_pair(sigma_mm / s, 4.0))
+        .collect();
+    let mut out = Array3::<f64>::zeros(data.raw_dim());
+    for t in 0..3 {
+        let passes: Vec<(usize, &separable::Kernel1d)> = (0..3)
+            .map(|a| (a, if a == t { &pairs[a].1 } else { &pairs[a].0 }))
+            .collect();
+        // The voxel-unit second derivative divided by spacing^2 is the mm derivative.
+        let w = sigma_mm * sigma_mm / (sp_zyx[t] * sp_zyx[t]);
+        out.scaled_add(w, &separable::convolve_separable(data, &passes, 1, Boundary::Nearest));
+    }
+    out
+}
+
+/// PyRadiomics' wavelet: wrap odd axes to even length, undilated periodic passes per
+/// level, crop back.
+fn pyradiomics_wavelet(
+    data: &Array3<f64>,
+    family: &str,
+    subband: &str,
+    level: usize,
+) -> Result<Array3<f64>, FilterError> {
+    let (nz, ny, nx) = data.dim();
+    let even = |n: usize| n + n % 2;
+    let padded = Array3::from_shape_fn((even(nz), even(ny), even(nx)), |(z, y, x)| {
+        data[[z % nz, y % ny, x % nx]]
+    });
+    let mut approx = padded;
+    for _ in 1..level {
+        approx = wavelet::subband(&approx, family, "LLL", 1, Boundary::Periodic)?;
+    }
+    let out = wavelet::subband(&approx, family, subband, 1, Boundary::Periodic)?;
+    Ok(out.slice(ndarray::s![..nz, ..ny, ..nx]).to_owned())
 }
 
 /// Padding for frequency-domain filters with a non-periodic boundary: half the image
