@@ -12,7 +12,8 @@
 //! that is a true convolution (the kernel is flipped), as in the IBSI-2 manual (section
 //! 2.2, eq. 1). Voxels outside the image come from the [`Boundary`] rule.
 
-use ndarray::{Array3, Axis};
+use ndarray::Array3;
+use rayon::prelude::*;
 
 use super::boundary::Boundary;
 
@@ -35,6 +36,10 @@ impl Kernel1d {
 
 /// Convolves every lane of `data` along array axis `axis` (0 = z, 1 = y, 2 = x) with
 /// `kernel`, its taps spaced `dilation` voxels apart.
+///
+/// Work is split over z-slices (axes 0 and 1) or rows (axis 2) with rayon; each output
+/// voxel sums its taps in a fixed order, so results do not depend on the thread count.
+/// Along z and y whole rows are accumulated at once (contiguous memory).
 pub fn convolve_axis(
     data: &Array3<f64>,
     axis: usize,
@@ -42,40 +47,72 @@ pub fn convolve_axis(
     dilation: usize,
     boundary: Boundary,
 ) -> Array3<f64> {
-    let n = data.len_of(Axis(axis));
-    let k_len = kernel.taps.len();
-    let c = kernel.centre;
-    let pad_lo = (k_len - 1 - c) * dilation;
-    let pad_hi = c * dilation;
-    let mut out = Array3::<f64>::zeros(data.raw_dim());
-    if n == 0 {
-        return out;
+    let data = data.as_standard_layout();
+    let (nz, ny, nx) = data.dim();
+    let n = [nz, ny, nx][axis];
+    if data.is_empty() {
+        return Array3::zeros((nz, ny, nx));
     }
+    let src = data.as_slice().expect("invariant: standard layout");
+    let plane = ny * nx;
+    let c = kernel.centre as isize;
+    let dil = dilation as isize;
 
-    // Where each padded position comes from (None = zero).
-    let source: Vec<Option<usize>> = (0..n + pad_lo + pad_hi)
-        .map(|j| boundary.index(j as isize - pad_lo as isize, n))
-        .collect();
-
-    let mut buf = vec![0.0; source.len()];
-    for (lane_in, mut lane_out) in data
-        .lanes(Axis(axis))
-        .into_iter()
-        .zip(out.lanes_mut(Axis(axis)))
-    {
-        for (b, s) in buf.iter_mut().zip(&source) {
-            *b = s.map_or(0.0, |i| lane_in[i]);
+    // Source index along the axis for output index i and tap t (None = zero).
+    let source = |i: usize, t: usize| boundary.index(i as isize + (c - t as isize) * dil, n);
+    let accumulate = |o: &mut [f64], s: &[f64], k: f64| {
+        for (a, b) in o.iter_mut().zip(s) {
+            *a += k * b;
         }
-        for (i, o) in lane_out.iter_mut().enumerate() {
-            // Tap t reads padded position i + pad_lo + (c - t) s = i + (K - 1 - t) s.
-            let mut acc = 0.0;
+    };
+
+    let mut out = vec![0.0; nz * plane];
+    match axis {
+        0 => out.par_chunks_mut(plane).enumerate().for_each(|(z, o)| {
             for (t, &k) in kernel.taps.iter().enumerate() {
-                acc += k * buf[i + (k_len - 1 - t) * dilation];
+                if let Some(zs) = source(z, t) {
+                    accumulate(o, &src[zs * plane..(zs + 1) * plane], k);
+                }
             }
-            *o = acc;
+        }),
+        1 => out.par_chunks_mut(plane).enumerate().for_each(|(z, o)| {
+            let slice = &src[z * plane..(z + 1) * plane];
+            for (y, row) in o.chunks_mut(nx).enumerate() {
+                for (t, &k) in kernel.taps.iter().enumerate() {
+                    if let Some(ys) = source(y, t) {
+                        accumulate(row, &slice[ys * nx..(ys + 1) * nx], k);
+                    }
+                }
+            }
+        }),
+        _ => {
+            // Rows along x: a padded copy of the row, then a plain dot product per voxel.
+            let k_len = kernel.taps.len();
+            let pad_lo = (k_len - 1 - kernel.centre) * dilation;
+            let pad_hi = kernel.centre * dilation;
+            let map: Vec<Option<usize>> = (0..nx + pad_lo + pad_hi)
+                .map(|j| boundary.index(j as isize - pad_lo as isize, nx))
+                .collect();
+            out.par_chunks_mut(nx).enumerate().for_each_init(
+                || vec![0.0; map.len()],
+                |buf, (r, o)| {
+                    let s = &src[r * nx..(r + 1) * nx];
+                    for (b, m) in buf.iter_mut().zip(&map) {
+                        *b = m.map_or(0.0, |i| s[i]);
+                    }
+                    for (i, v) in o.iter_mut().enumerate() {
+                        // Tap t reads padded position i + pad_lo + (c - t) s.
+                        let mut acc = 0.0;
+                        for (t, &k) in kernel.taps.iter().enumerate() {
+                            acc += k * buf[i + (k_len - 1 - t) * dilation];
+                        }
+                        *v = acc;
+                    }
+                },
+            );
         }
     }
-    out
+    Array3::from_shape_vec((nz, ny, nx), out).expect("invariant: shape matches")
 }
 
 /// Applies one 1D kernel per listed array axis in turn (a separable kernel).
