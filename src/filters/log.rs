@@ -40,6 +40,55 @@ pub fn gaussian_pair(sigma: f64, cutoff: f64) -> (Kernel1d, Kernel1d) {
     (Kernel1d::centred(g), Kernel1d::centred(g2))
 }
 
+/// Deriche's recursive-filter approximations of the Gaussian (order 0) and of its second
+/// derivative (order 2), as discrete kernels normalised like SimpleITK's
+/// `RecursiveGaussianImageFilter` (which PyRadiomics' LoG uses): the order-0 taps sum to
+/// 1; the order-2 taps sum to 0 and have second moment `sum n^2 h[n] = 2` (exact on
+/// quadratics).
+///
+/// # Formula
+/// Deriche, "Recursively implementing the Gaussian and its derivatives", INRIA RR-1893
+/// (1993), eq. for the 4th-order fits, with `u = |n| / sigma`:
+///
+/// ```text
+/// f_k(u) = (a1_k cos(w1 u) + b1_k sin(w1 u)) e^{l1 u}
+///        + (a2_k cos(w2 u) + b2_k sin(w2 u)) e^{l2 u}
+/// w1 = 0.6681, l1 = -1.3932, w2 = 2.0787, l2 = -1.3732
+/// order 0: a1 = 1.3530, b1 = 1.8151, a2 = -0.3531, b2 = 0.0902
+/// order 2: a1 = -1.3563, b1 = 5.2318, a2 = 0.3446, b2 = -2.2355
+/// g0[n] = f_0 / sum f_0;   g2[n] = c (f_2 + beta f_0), beta: sum = 0, c: moment 2
+/// ```
+///
+/// The recursive filter's impulse response is exactly these damped sinusoids, so the
+/// kernels (truncated where `e^{l u}` < 1e-7, at `12 sigma`) reproduce it.
+pub fn deriche_pair(sigma: f64) -> (Kernel1d, Kernel1d) {
+    let (w1, l1, w2, l2) = (0.6681, -1.3932, 2.0787, -1.3732);
+    let f = |u: f64, a1: f64, b1: f64, a2: f64, b2: f64| {
+        (a1 * (w1 * u).cos() + b1 * (w1 * u).sin()) * (l1 * u).exp()
+            + (a2 * (w2 * u).cos() + b2 * (w2 * u).sin()) * (l2 * u).exp()
+    };
+    let r = ((12.0 * sigma).ceil() as isize).max(2);
+    let n: Vec<f64> = (-r..=r).map(|i| i as f64).collect();
+    let f0: Vec<f64> = n
+        .iter()
+        .map(|x| f(x.abs() / sigma, 1.3530, 1.8151, -0.3531, 0.0902))
+        .collect();
+    let f2: Vec<f64> = n
+        .iter()
+        .map(|x| f(x.abs() / sigma, -1.3563, 5.2318, 0.3446, -2.2355))
+        .collect();
+
+    let sum0: f64 = f0.iter().sum();
+    let g0: Vec<f64> = f0.iter().map(|v| v / sum0).collect();
+
+    // beta cancels the sum, then c sets the second moment to 2.
+    let beta = -f2.iter().sum::<f64>() / sum0;
+    let h: Vec<f64> = f2.iter().zip(&f0).map(|(a, b)| a + beta * b).collect();
+    let moment: f64 = h.iter().zip(&n).map(|(v, x)| v * x * x).sum();
+    let g2: Vec<f64> = h.iter().map(|v| v * 2.0 / moment).collect();
+    (Kernel1d::centred(g0), Kernel1d::centred(g2))
+}
+
 /// LoG response; `sigma_vox` is `sigma` in voxels along the array axes `[z, y, x]`.
 pub fn log(
     data: &Array3<f64>,
@@ -71,6 +120,38 @@ pub fn log(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deriche_kernels_have_the_stated_moments() {
+        for sigma in [0.15, 1.0, 8.0] {
+            let (g0, g2) = deriche_pair(sigma);
+            let c = g0.centre as f64;
+            assert!((g0.taps.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            assert!(g2.taps.iter().sum::<f64>().abs() < 1e-12);
+            let m: f64 = g2
+                .taps
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v * (i as f64 - c).powi(2))
+                .sum();
+            assert!((m - 2.0).abs() < 1e-9, "sigma {sigma}");
+        }
+        // Tiny sigma: the discrete Laplacian [1, -2, 1].
+        let (_, g2) = deriche_pair(0.15);
+        let c = g2.centre;
+        assert!((g2.taps[c] + 2.0).abs() < 1e-3 && (g2.taps[c + 1] - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn deriche_fit_is_close_to_the_gaussian() {
+        // Deriche's fit is within 0.3 % of the peak of the sampled Gaussian (sigma = 8
+        // voxels: 0.286 %, computed independently in Python); 0.5 % bound.
+        let (g0, _) = deriche_pair(8.0);
+        let (g, _) = gaussian_pair(8.0, 12.0);
+        for (a, b) in g0.taps.iter().zip(&g.taps) {
+            assert!((a - b).abs() < 5e-3 * g.taps[g.centre]);
+        }
+    }
 
     #[test]
     fn centre_of_impulse_response_matches_the_closed_form() {

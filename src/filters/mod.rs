@@ -198,8 +198,8 @@ pub enum FilterSpec {
     },
     /// PyRadiomics' LoG (`imageType: LoG`): the scale-normalised Laplacian
     /// `sigma^2 * laplacian(G_sigma * I)` with sigma and derivatives in mm, edge voxels
-    /// repeated at the border. PyRadiomics (SimpleITK's recursive Gaussian, Deriche's
-    /// IIR approximation) is approximated by an exact Gaussian truncated at 4 sigma.
+    /// repeated at the border, and SimpleITK's recursive-Gaussian (Deriche) kernels
+    /// instead of the sampled Gaussian (they differ most for sigma below a voxel).
     PyradiomicsLog {
         /// Gaussian sigma (mm).
         sigma_mm: f64,
@@ -636,11 +636,12 @@ pub fn response(
     Ok(out)
 }
 
-/// PyRadiomics' LoG: `sigma^2 sum_a d^2/dx_a^2 (G_sigma * I)` in mm, nearest boundary.
+/// PyRadiomics' LoG: `sigma^2 sum_a d^2/dx_a^2 (G_sigma * I)` in mm, nearest boundary,
+/// with Deriche's recursive-Gaussian kernels ([`log::deriche_pair`]) as SimpleITK.
 fn pyradiomics_log(data: &Array3<f64>, sigma_mm: f64, sp_zyx: [f64; 3]) -> Array3<f64> {
     let pairs: Vec<_> = sp_zyx
         .iter()
-        .map(|s| log::gaussian_pair(sigma_mm / s, 4.0))
+        .map(|s| log::deriche_pair(sigma_mm / s))
         .collect();
     let mut out = Array3::<f64>::zeros(data.raw_dim());
     for t in 0..3 {
