@@ -91,7 +91,9 @@ fn phantoms(c: &mut Criterion) {
     let mut g = c.benchmark_group("ibsi2_phantom_64");
     g.sample_size(10);
     for (name, img, spec) in &cases {
-        g.bench_function(*name, |b| b.iter(|| filters::apply(black_box(spec), img).unwrap()));
+        g.bench_function(*name, |b| {
+            b.iter(|| filters::apply(black_box(spec), img).unwrap())
+        });
     }
     g.finish();
 }

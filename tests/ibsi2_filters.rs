@@ -26,7 +26,9 @@ fn compare(id: &str, phantom_name: &str, spec: &FilterSpec) -> (f64, f64) {
     let (lo, hi) = reference
         .data
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
     let tol = 0.01 * (hi - lo);
     let max_err = ours
         .data
@@ -40,7 +42,10 @@ fn compare(id: &str, phantom_name: &str, spec: &FilterSpec) -> (f64, f64) {
 fn check(id: &str, phantom_name: &str, spec: FilterSpec) {
     let (err, tol) = compare(id, phantom_name, &spec);
     eprintln!("{id}: max |ours - ref| = {err:.5}, tolerance {tol:.5}");
-    assert!(err <= tol, "{id}: max error {err} above the IBSI-2 tolerance {tol}");
+    assert!(
+        err <= tol,
+        "{id}: max error {err} above the IBSI-2 tolerance {tol}"
+    );
 }
 
 fn mean3(boundary: Boundary) -> FilterSpec {
@@ -116,47 +121,83 @@ fn laws(kernel: &str, ri: bool, energy: bool, boundary: Boundary) -> FilterSpec 
 
 #[test]
 fn ibsi2_3a1_laws() {
-    check("3_a_1", "impulse", laws("E5L5S5", false, false, Boundary::Zero));
+    check(
+        "3_a_1",
+        "impulse",
+        laws("E5L5S5", false, false, Boundary::Zero),
+    );
 }
 
 #[test]
 fn ibsi2_3a2_laws_rotation_invariant() {
-    check("3_a_2", "impulse", laws("E5L5S5", true, false, Boundary::Zero));
+    check(
+        "3_a_2",
+        "impulse",
+        laws("E5L5S5", true, false, Boundary::Zero),
+    );
 }
 
 #[test]
 fn ibsi2_3a3_laws_energy() {
-    check("3_a_3", "impulse", laws("E5L5S5", true, true, Boundary::Zero));
+    check(
+        "3_a_3",
+        "impulse",
+        laws("E5L5S5", true, true, Boundary::Zero),
+    );
 }
 
 #[test]
 fn ibsi2_3b1_laws() {
-    check("3_b_1", "checkerboard", laws("E3W5R5", false, false, Boundary::Mirror));
+    check(
+        "3_b_1",
+        "checkerboard",
+        laws("E3W5R5", false, false, Boundary::Mirror),
+    );
 }
 
 #[test]
 fn ibsi2_3b2_laws_rotation_invariant() {
-    check("3_b_2", "checkerboard", laws("E3W5R5", true, false, Boundary::Mirror));
+    check(
+        "3_b_2",
+        "checkerboard",
+        laws("E3W5R5", true, false, Boundary::Mirror),
+    );
 }
 
 #[test]
 fn ibsi2_3b3_laws_energy() {
-    check("3_b_3", "checkerboard", laws("E3W5R5", true, true, Boundary::Mirror));
+    check(
+        "3_b_3",
+        "checkerboard",
+        laws("E3W5R5", true, true, Boundary::Mirror),
+    );
 }
 
 #[test]
 fn ibsi2_3c1_laws_2d() {
-    check("3_c_1", "checkerboard", laws("L5S5", false, false, Boundary::Mirror));
+    check(
+        "3_c_1",
+        "checkerboard",
+        laws("L5S5", false, false, Boundary::Mirror),
+    );
 }
 
 #[test]
 fn ibsi2_3c2_laws_2d_rotation_invariant() {
-    check("3_c_2", "checkerboard", laws("L5S5", true, false, Boundary::Mirror));
+    check(
+        "3_c_2",
+        "checkerboard",
+        laws("L5S5", true, false, Boundary::Mirror),
+    );
 }
 
 #[test]
 fn ibsi2_3c3_laws_2d_energy() {
-    check("3_c_3", "checkerboard", laws("L5S5", true, true, Boundary::Mirror));
+    check(
+        "3_c_3",
+        "checkerboard",
+        laws("L5S5", true, true, Boundary::Mirror),
+    );
 }
 
 fn gabor(s: f64, l: f64, g: f64, o: Orientation, planes: bool, b: Boundary) -> FilterSpec {
@@ -172,25 +213,53 @@ fn gabor(s: f64, l: f64, g: f64, o: Orientation, planes: bool, b: Boundary) -> F
 
 #[test]
 fn ibsi2_4a1_gabor() {
-    let spec = gabor(10.0, 4.0, 0.5, Orientation::ThetaDeg(60.0), false, Boundary::Zero);
+    let spec = gabor(
+        10.0,
+        4.0,
+        0.5,
+        Orientation::ThetaDeg(60.0),
+        false,
+        Boundary::Zero,
+    );
     check("4_a_1", "impulse", spec);
 }
 
 #[test]
 fn ibsi2_4a2_gabor_pooled_planes() {
-    let spec = gabor(10.0, 4.0, 0.5, Orientation::ThetaStepDeg(45.0), true, Boundary::Zero);
+    let spec = gabor(
+        10.0,
+        4.0,
+        0.5,
+        Orientation::ThetaStepDeg(45.0),
+        true,
+        Boundary::Zero,
+    );
     check("4_a_2", "impulse", spec);
 }
 
 #[test]
 fn ibsi2_4b1_gabor() {
-    let spec = gabor(20.0, 8.0, 2.5, Orientation::ThetaDeg(225.0), false, Boundary::Mirror);
+    let spec = gabor(
+        20.0,
+        8.0,
+        2.5,
+        Orientation::ThetaDeg(225.0),
+        false,
+        Boundary::Mirror,
+    );
     check("4_b_1", "sphere", spec);
 }
 
 #[test]
 fn ibsi2_4b2_gabor_pooled_planes() {
-    let spec = gabor(20.0, 8.0, 2.5, Orientation::ThetaStepDeg(22.5), true, Boundary::Mirror);
+    let spec = gabor(
+        20.0,
+        8.0,
+        2.5,
+        Orientation::ThetaStepDeg(22.5),
+        true,
+        Boundary::Mirror,
+    );
     check("4_b_2", "sphere", spec);
 }
 
@@ -206,32 +275,56 @@ fn wavelet(w: &str, band: &str, level: usize, ri: bool, b: Boundary) -> FilterSp
 
 #[test]
 fn ibsi2_5a1_db2() {
-    check("5_a_1", "impulse", wavelet("db2", "LHL", 1, false, Boundary::Zero));
+    check(
+        "5_a_1",
+        "impulse",
+        wavelet("db2", "LHL", 1, false, Boundary::Zero),
+    );
 }
 
 #[test]
 fn ibsi2_5a2_db2_rotation_invariant() {
-    check("5_a_2", "impulse", wavelet("db2", "LHL", 1, true, Boundary::Zero));
+    check(
+        "5_a_2",
+        "impulse",
+        wavelet("db2", "LHL", 1, true, Boundary::Zero),
+    );
 }
 
 #[test]
 fn ibsi2_6a1_coif1() {
-    check("6_a_1", "sphere", wavelet("coif1", "HHL", 1, false, Boundary::Periodic));
+    check(
+        "6_a_1",
+        "sphere",
+        wavelet("coif1", "HHL", 1, false, Boundary::Periodic),
+    );
 }
 
 #[test]
 fn ibsi2_6a2_coif1_rotation_invariant() {
-    check("6_a_2", "sphere", wavelet("coif1", "HHL", 1, true, Boundary::Periodic));
+    check(
+        "6_a_2",
+        "sphere",
+        wavelet("coif1", "HHL", 1, true, Boundary::Periodic),
+    );
 }
 
 #[test]
 fn ibsi2_7a1_haar_lll_level2() {
-    check("7_a_1", "checkerboard", wavelet("haar", "LLL", 2, true, Boundary::Mirror));
+    check(
+        "7_a_1",
+        "checkerboard",
+        wavelet("haar", "LLL", 2, true, Boundary::Mirror),
+    );
 }
 
 #[test]
 fn ibsi2_7a2_haar_hhh_level2() {
-    check("7_a_2", "checkerboard", wavelet("haar", "HHH", 2, true, Boundary::Mirror));
+    check(
+        "7_a_2",
+        "checkerboard",
+        wavelet("haar", "HHH", 2, true, Boundary::Mirror),
+    );
 }
 
 fn simoncelli(level: usize) -> FilterSpec {

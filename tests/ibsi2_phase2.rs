@@ -116,7 +116,10 @@ fn ibsi2_phase2_2d_configurations_match_the_consensus() {
             misses.push(format!("{}: {column} = {got} vs {want} +- {tol}", f[0]));
         }
     }
-    eprintln!("phase 2 (2D): {}/{total} rows within tolerance", total - misses.len());
+    eprintln!(
+        "phase 2 (2D): {}/{total} rows within tolerance",
+        total - misses.len()
+    );
     for m in &misses {
         eprintln!("  miss {m}");
     }

@@ -23,7 +23,8 @@ fn data(rel: &str) -> PathBuf {
 }
 
 fn reference() -> Vec<(String, f64)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics_filters_brain1.csv");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pyradiomics_filters_brain1.csv");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

@@ -358,7 +358,8 @@ mod tests {
 
     #[test]
     fn invalid_filter_is_rejected() {
-        let text = "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"mean\"\nsupport = 4\n";
+        let text =
+            "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"mean\"\nsupport = 4\n";
         let c: ExtractConfig = toml::from_str(text).unwrap();
         assert!(c.validate().is_err());
     }

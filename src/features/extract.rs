@@ -38,7 +38,7 @@ pub enum ExtractError {
 /// grid), then the same families (morphology excepted) on each configured filter's
 /// response map.
 ///
-/// # Method (IBSI-2 manual, section 2.1, "image processing with filters")
+/// # Method (IBSI-2 manual, "image processing" with filters)
 /// Interpolation and rounding as for the original image, then the filter runs on the
 /// *whole* interpolated image (so the boundary rule acts at the image border, not at a
 /// crop), then the response is cropped back to the ROI box with margin. Re-segmentation

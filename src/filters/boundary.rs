@@ -1,7 +1,8 @@
 //! Boundary conditions (padding) for convolution near the image border (IBSI-2 manual,
-//! section 2.3 "Boundary conditions"): `zero` (constant 0), `nearest` (edge voxel
-//! repeated), `periodic` (the image wraps around) and `mirror` (symmetric reflection
-//! that repeats the edge voxel: `... x1 x0 | x0 x1 ... x_{n-1} | x_{n-1} x_{n-2} ...`).
+//! "Boundary conditions" in the convolution chapter): `zero` (constant 0), `nearest`
+//! (edge voxel repeated), `periodic` (the image wraps around) and `mirror` (symmetric
+//! reflection that repeats the edge voxel:
+//! `... x1 x0 | x0 x1 ... x_{n-1} | x_{n-1} x_{n-2} ...`).
 
 use serde::{Deserialize, Serialize};
 
@@ -69,12 +70,18 @@ mod tests {
 
     #[test]
     fn periodic_wraps() {
-        assert_eq!(padded(Boundary::Periodic, 3, -2, 5), [1, 2, 0, 1, 2, 0, 1].map(Some));
+        assert_eq!(
+            padded(Boundary::Periodic, 3, -2, 5),
+            [1, 2, 0, 1, 2, 0, 1].map(Some)
+        );
     }
 
     #[test]
     fn nearest_clamps_and_zero_is_none() {
-        assert_eq!(padded(Boundary::Nearest, 3, -1, 4), [0, 0, 1, 2, 2].map(Some));
+        assert_eq!(
+            padded(Boundary::Nearest, 3, -1, 4),
+            [0, 0, 1, 2, 2].map(Some)
+        );
         assert_eq!(Boundary::Zero.index(-1, 3), None);
         assert_eq!(Boundary::Zero.index(3, 3), None);
     }

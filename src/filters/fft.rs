@@ -266,7 +266,10 @@ mod tests {
             let plan = Plan::new(n);
             plan.forward(&mut y);
             for (a, b) in y.iter().zip(naive(&x)) {
-                assert!((a.re - b.re).abs() < 1e-9 && (a.im - b.im).abs() < 1e-9, "n={n}");
+                assert!(
+                    (a.re - b.re).abs() < 1e-9 && (a.im - b.im).abs() < 1e-9,
+                    "n={n}"
+                );
             }
             plan.inverse(&mut y);
             for (a, b) in y.iter().zip(&x) {

@@ -1,6 +1,6 @@
-//! Filters defined in the frequency domain (IBSI-2 manual, sections 4.6 "Simoncelli
-//! wavelets" and 4.7 "Riesz transform"), applied by multiplying the discrete Fourier
-//! transform of the (padded) image.
+//! Filters defined in the frequency domain (IBSI-2 manual, sections "Simoncelli
+//! wavelets", code PRT7, and "Riesz transform", code AYRS), applied by multiplying the
+//! discrete Fourier transform of the (padded) image.
 //!
 //! The transform is periodic, so the `periodic` boundary needs no padding; other rules
 //! pad every axis by a margin built with the [`Boundary`] rule and crop afterwards.
@@ -36,11 +36,9 @@ pub fn pad(data: &Array3<f64>, pad: [usize; 3], boundary: Boundary) -> Array3<f6
                 .collect()
         })
         .collect();
-    Array3::from_shape_fn(shape, |(z, y, x)| {
-        match (src[0][z], src[1][y], src[2][x]) {
-            (Some(a), Some(b), Some(c)) => data[[a, b, c]],
-            _ => 0.0,
-        }
+    Array3::from_shape_fn(shape, |(z, y, x)| match (src[0][z], src[1][y], src[2][x]) {
+        (Some(a), Some(b), Some(c)) => data[[a, b, c]],
+        _ => 0.0,
     })
 }
 
@@ -114,8 +112,12 @@ pub fn apply_multiplier(
     } else {
         pad_by
     };
-    spec.slice(s![off[0]..off[0] + nz, off[1]..off[1] + ny, off[2]..off[2] + nx])
-        .mapv(|c| c.re)
+    spec.slice(s![
+        off[0]..off[0] + nz,
+        off[1]..off[1] + ny,
+        off[2]..off[2] + nx
+    ])
+    .mapv(|c| c.re)
 }
 
 /// The Simoncelli band-pass at `level` (>= 1) for frequency `nu`.
@@ -169,7 +171,9 @@ mod tests {
     fn identity_multiplier_returns_the_image() {
         let a = Array3::from_shape_fn((3, 5, 6), |(z, y, x)| (z * 7 + y * 3 + x) as f64);
         for b in [Boundary::Periodic, Boundary::Mirror, Boundary::Zero] {
-            let out = apply_multiplier(&a, [2, 2, 2], b, FreqGrid::Dft, Dims::D3, |_| C64::new(1.0, 0.0));
+            let out = apply_multiplier(&a, [2, 2, 2], b, FreqGrid::Dft, Dims::D3, |_| {
+                C64::new(1.0, 0.0)
+            });
             assert!(out.iter().zip(&a).all(|(p, q)| (p - q).abs() < 1e-9));
         }
     }

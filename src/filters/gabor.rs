@@ -1,4 +1,4 @@
-//! Gabor filters (IBSI-2 manual, section 4.4 "Gabor filters"): 2D complex filters in
+//! Gabor filters (IBSI-2 manual, section "Gabor filters", IBSI-2 code Q88H): 2D complex filters in
 //! one image plane, the response being the modulus of the complex response, optionally
 //! averaged over orientations and over the three orthogonal planes (the manual's
 //! approximation of 3D rotation invariance).
@@ -28,7 +28,7 @@ use ndarray::{Array2, Array3, Axis};
 use rayon::prelude::*;
 
 use super::boundary::Boundary;
-use super::fft::{C64, Plan};
+use super::fft::{Plan, C64};
 
 /// The image planes, as pairs of array axes (row axis, column axis); the kernel's `x`
 /// runs along the column axis.

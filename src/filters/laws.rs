@@ -1,4 +1,4 @@
-//! Laws kernels and texture energy (IBSI-2 manual, section 4.3 "Laws kernels").
+//! Laws kernels and texture energy (IBSI-2 manual, section "Laws kernels", IBSI-2 code JTXT).
 //!
 //! # Formula
 //! The 1D kernels (normalised to unit Euclidean norm, as in the manual's table):
@@ -13,7 +13,7 @@
 //! A filter name such as `E5L5S5` is the outer product of one kernel per axis, in the
 //! order x, y, z (2D: x, y). The energy map is the mean of `|response|` over a
 //! `(2 delta + 1)^d` neighbourhood (same boundary rule), computed after any rotation
-//! pooling (manual, section 4.3, "energy map").
+//! pooling (manual, "Laws kernels", energy map).
 
 use ndarray::Array3;
 
@@ -66,8 +66,11 @@ pub fn parse(name: &str, dims: Dims) -> Result<Vec<Kernel1d>, FilterError> {
 /// Laws response for kernels given x first (array axes `[z, y, x]`).
 pub fn laws(data: &Array3<f64>, kernels: &[Kernel1d], boundary: Boundary) -> Array3<f64> {
     // Kernel i acts along spatial axis i: x -> array axis 2, y -> 1, z -> 0.
-    let passes: Vec<(usize, &Kernel1d)> =
-        kernels.iter().enumerate().map(|(i, k)| (2 - i, k)).collect();
+    let passes: Vec<(usize, &Kernel1d)> = kernels
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (2 - i, k))
+        .collect();
     convolve_separable(data, &passes, 1, boundary)
 }
 

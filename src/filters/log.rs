@@ -1,4 +1,4 @@
-//! Laplacian of Gaussian (IBSI-2 manual, section 4.2 "Laplacian of Gaussian").
+//! Laplacian of Gaussian (IBSI-2 manual, section "Laplacian of Gaussian", IBSI-2 code L6PA).
 //!
 //! # Formula
 //! With `sigma` in voxels (the mm value divided by the spacing) and `d` dimensions:

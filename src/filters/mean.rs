@@ -1,4 +1,4 @@
-//! Mean filter (IBSI-2 manual, section 4.1 "Mean filter"): the average over a cubic
+//! Mean filter (IBSI-2 manual, section "Mean filter", IBSI-2 code S60F): the average over a cubic
 //! (3D) or square (2D, axial) neighbourhood of `M` voxels per side.
 //!
 //! # Formula

@@ -96,7 +96,7 @@ fn one() -> usize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "filter", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum FilterSpec {
-    /// Mean filter over `support` voxels per side (odd). Manual section 4.1.
+    /// Mean filter over `support` voxels per side (odd). Manual "Mean filter" (S60F).
     Mean {
         /// Voxels per side.
         support: usize,
@@ -107,7 +107,7 @@ pub enum FilterSpec {
         #[serde(default)]
         boundary: Boundary,
     },
-    /// Laplacian of Gaussian. Manual section 4.2.
+    /// Laplacian of Gaussian. Manual "Laplacian of Gaussian" (L6PA).
     Log {
         /// Gaussian sigma (mm).
         sigma_mm: f64,
@@ -122,7 +122,7 @@ pub enum FilterSpec {
         boundary: Boundary,
     },
     /// Laws kernel product (e.g. `E5L5S5`, x first), optional rotation invariance (max
-    /// pooling) and energy map. Manual section 4.3.
+    /// pooling) and energy map. Manual "Laws kernels" (JTXT).
     Laws {
         /// Kernel names, one per axis (2 factors: 2D axial; 3: 3D).
         kernel: String,
@@ -137,7 +137,7 @@ pub enum FilterSpec {
         boundary: Boundary,
     },
     /// Gabor modulus, averaged over orientations and optionally over the three
-    /// orthogonal planes. Manual section 4.4.
+    /// orthogonal planes. Manual "Gabor filters" (Q88H).
     Gabor {
         /// Envelope sigma (mm).
         sigma_mm: f64,
@@ -155,7 +155,7 @@ pub enum FilterSpec {
         #[serde(default)]
         boundary: Boundary,
     },
-    /// A separable undecimated wavelet sub-band. Manual section 4.5.
+    /// A separable undecimated wavelet sub-band. Manual "Separable wavelets".
     Wavelet {
         /// `haar`, `db2`, `db3` or `coif1`.
         wavelet: String,
@@ -171,7 +171,7 @@ pub enum FilterSpec {
         #[serde(default)]
         boundary: Boundary,
     },
-    /// Simoncelli isotropic band-pass wavelet. Manual section 4.6.
+    /// Simoncelli isotropic band-pass wavelet. Manual "Simoncelli wavelets" (PRT7).
     Simoncelli {
         /// Level (>= 1).
         #[serde(default = "one")]
@@ -183,7 +183,7 @@ pub enum FilterSpec {
         #[serde(default)]
         boundary: Boundary,
     },
-    /// Riesz transform of a LoG response. Manual section 4.7.
+    /// Riesz transform of a LoG response. Manual "Riesz transform" (AYRS).
     RieszLog {
         /// Gaussian sigma (mm).
         sigma_mm: f64,
@@ -216,7 +216,7 @@ pub enum FilterSpec {
         #[serde(default = "one")]
         level: usize,
     },
-    /// Riesz transform of a Simoncelli response. Manual section 4.7.
+    /// Riesz transform of a Simoncelli response. Manual "Riesz transform" (AYRS).
     RieszSimoncelli {
         /// Simoncelli level.
         #[serde(default = "one")]
@@ -270,7 +270,11 @@ impl FilterSpec {
                 pos("cutoff", *cutoff)?;
             }
             FilterSpec::Laws { kernel, .. } => {
-                let dims = if kernel.len() == 4 { Dims::D2 } else { Dims::D3 };
+                let dims = if kernel.len() == 4 {
+                    Dims::D2
+                } else {
+                    Dims::D3
+                };
                 laws::parse(kernel, dims)?;
             }
             FilterSpec::Gabor {
@@ -293,7 +297,13 @@ impl FilterSpec {
                 level,
                 ..
             } => {
-                wavelet::subband(&Array3::zeros((1, 1, 1)), wavelet, subband, *level, Boundary::Zero)?;
+                wavelet::subband(
+                    &Array3::zeros((1, 1, 1)),
+                    wavelet,
+                    subband,
+                    *level,
+                    Boundary::Zero,
+                )?;
             }
             FilterSpec::PyradiomicsLog { sigma_mm } => pos("sigma_mm", *sigma_mm)?,
             FilterSpec::PyradiomicsWavelet {
@@ -306,11 +316,19 @@ impl FilterSpec {
                         "PyRadiomics wavelet sub-band {subband:?}, expected 3 letters"
                     )));
                 }
-                wavelet::subband(&Array3::zeros((1, 1, 1)), wavelet, subband, *level, Boundary::Zero)?;
+                wavelet::subband(
+                    &Array3::zeros((1, 1, 1)),
+                    wavelet,
+                    subband,
+                    *level,
+                    Boundary::Zero,
+                )?;
             }
             FilterSpec::Simoncelli { level, .. } | FilterSpec::RieszSimoncelli { level, .. } => {
                 if *level == 0 || *level > 8 {
-                    return Err(FilterError::Invalid(format!("level {level}, expected 1..=8")));
+                    return Err(FilterError::Invalid(format!(
+                        "level {level}, expected 1..=8"
+                    )));
                 }
             }
         }
@@ -468,9 +486,7 @@ impl FilterSpec {
                 subband,
                 rotation_invariant: false,
                 ..
-            } if subband.len() == 3 => {
-                Some(format!("wavelet-{}", subband.to_ascii_uppercase()))
-            }
+            } if subband.len() == 3 => Some(format!("wavelet-{}", subband.to_ascii_uppercase())),
             _ => None,
         }
     }
@@ -513,14 +529,24 @@ pub fn response(
             cutoff,
             dims,
             boundary,
-        } => log::log(data, sp_zyx.map(|s| sigma_mm / s), *cutoff, *dims, *boundary),
+        } => log::log(
+            data,
+            sp_zyx.map(|s| sigma_mm / s),
+            *cutoff,
+            *dims,
+            *boundary,
+        ),
         FilterSpec::Laws {
             kernel,
             rotation_invariant,
             energy_delta,
             boundary,
         } => {
-            let dims = if kernel.len() == 4 { Dims::D2 } else { Dims::D3 };
+            let dims = if kernel.len() == 4 {
+                Dims::D2
+            } else {
+                Dims::D3
+            };
             let ks = laws::parse(kernel, dims)?;
             let filter = |a: &Array3<f64>| laws::laws(a, &ks, *boundary);
             let resp = if *rotation_invariant {
@@ -615,7 +641,13 @@ pub fn response(
             order,
             boundary,
         } => {
-            let base = log::log(data, sp_zyx.map(|s| sigma_mm / s), *cutoff, Dims::D3, *boundary);
+            let base = log::log(
+                data,
+                sp_zyx.map(|s| sigma_mm / s),
+                *cutoff,
+                Dims::D3,
+                *boundary,
+            );
             let pad = margin(data);
             fourier::apply_multiplier(&base, pad, *boundary, FreqGrid::Dft, Dims::D3, |nu| {
                 fourier::riesz(nu, *order)
@@ -650,7 +682,10 @@ fn pyradiomics_log(data: &Array3<f64>, sigma_mm: f64, sp_zyx: [f64; 3]) -> Array
             .collect();
         // The voxel-unit second derivative divided by spacing^2 is the mm derivative.
         let w = sigma_mm * sigma_mm / (sp_zyx[t] * sp_zyx[t]);
-        out.scaled_add(w, &separable::convolve_separable(data, &passes, 1, Boundary::Nearest));
+        out.scaled_add(
+            w,
+            &separable::convolve_separable(data, &passes, 1, Boundary::Nearest),
+        );
     }
     out
 }

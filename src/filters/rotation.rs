@@ -1,7 +1,7 @@
-//! Rotation-invariant pooling over right-angle rotations (IBSI-2 manual, section 3.3
-//! "Rotation invariance"): the volume is rotated, filtered, rotated back, and the
-//! responses are pooled voxel by voxel (max or average). In 3D the 24 proper rotations
-//! of the cube are used; in 2D the 4 in-plane (axial) rotations.
+//! Rotation-invariant pooling over right-angle rotations (IBSI-2 manual, "Rotation
+//! invariance" among the filter properties): the volume is rotated, filtered, rotated
+//! back, and the responses are pooled voxel by voxel (max or average). In 3D the 24
+//! proper rotations of the cube are used; in 2D the 4 in-plane (axial) rotations.
 //!
 //! A right-angle rotation is a signed permutation of the array axes with determinant +1:
 //! a permutation of `[z, y, x]` followed by reversal of some axes.

@@ -9,8 +9,8 @@
 //! out[i] = sum_{t=0}^{K-1} k[t] * in[i + (c - t) s]
 //! ```
 //!
-//! that is a true convolution (the kernel is flipped), as in the IBSI-2 manual (section
-//! 2.2, eq. 1). Voxels outside the image come from the [`Boundary`] rule.
+//! that is a true convolution (the kernel is flipped), as in the IBSI-2 manual (convolution
+//! definition). Voxels outside the image come from the [`Boundary`] rule.
 
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -140,7 +140,10 @@ mod tests {
         a[[0, 0, 2]] = 1.0;
         let k = Kernel1d::centred(vec![1.0, 2.0, 3.0]);
         let out = convolve_axis(&a, 2, &k, 1, Boundary::Zero);
-        assert_eq!(out.iter().copied().collect::<Vec<_>>(), [0.0, 1.0, 2.0, 3.0, 0.0]);
+        assert_eq!(
+            out.iter().copied().collect::<Vec<_>>(),
+            [0.0, 1.0, 2.0, 3.0, 0.0]
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Separable undecimated wavelets (IBSI-2 manual, section 4.5 "Wavelets").
+//! Separable undecimated wavelets (IBSI-2 manual, section "Separable wavelets").
 //!
 //! # Method
 //! The stationary ("à trous") transform: level `j` applies, along each axis, the
@@ -29,7 +29,12 @@ pub fn low_pass(name: &str) -> Option<Vec<f64>> {
         "haar" | "db1" => vec![1.0 / s2, 1.0 / s2],
         "db2" => {
             let d = 4.0 * s2;
-            vec![(1.0 - s3) / d, (3.0 - s3) / d, (3.0 + s3) / d, (1.0 + s3) / d]
+            vec![
+                (1.0 - s3) / d,
+                (3.0 - s3) / d,
+                (3.0 + s3) / d,
+                (1.0 + s3) / d,
+            ]
         }
         "db3" => vec![
             0.035_226_291_882_100_656,
