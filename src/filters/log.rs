@@ -20,6 +20,7 @@
 //! units, which the IBSI definition is on isotropic grids).
 
 use ndarray::Array3;
+use rayon::prelude::*;
 
 use super::boundary::Boundary;
 use super::separable::{convolve_separable, Kernel1d};
@@ -62,20 +63,15 @@ pub fn gaussian_pair(sigma: f64, cutoff: f64) -> (Kernel1d, Kernel1d) {
 /// The recursive filter's impulse response is exactly these damped sinusoids, so the
 /// kernels (truncated where `e^{l u}` < 1e-7, at `12 sigma`) reproduce it.
 pub fn deriche_pair(sigma: f64) -> (Kernel1d, Kernel1d) {
-    let (w1, l1, w2, l2) = (0.6681, -1.3932, 2.0787, -1.3732);
-    let f = |u: f64, a1: f64, b1: f64, a2: f64, b2: f64| {
-        (a1 * (w1 * u).cos() + b1 * (w1 * u).sin()) * (l1 * u).exp()
-            + (a2 * (w2 * u).cos() + b2 * (w2 * u).sin()) * (l2 * u).exp()
-    };
-    let r = ((12.0 * sigma).ceil() as isize).max(2);
+    let r = deriche_radius(sigma);
     let n: Vec<f64> = (-r..=r).map(|i| i as f64).collect();
     let f0: Vec<f64> = n
         .iter()
-        .map(|x| f(x.abs() / sigma, 1.3530, 1.8151, -0.3531, 0.0902))
+        .map(|x| deriche_f(x.abs() / sigma, ORDER_0))
         .collect();
     let f2: Vec<f64> = n
         .iter()
-        .map(|x| f(x.abs() / sigma, -1.3563, 5.2318, 0.3446, -2.2355))
+        .map(|x| deriche_f(x.abs() / sigma, ORDER_2))
         .collect();
 
     let sum0: f64 = f0.iter().sum();
@@ -87,6 +83,176 @@ pub fn deriche_pair(sigma: f64) -> (Kernel1d, Kernel1d) {
     let moment: f64 = h.iter().zip(&n).map(|(v, x)| v * x * x).sum();
     let g2: Vec<f64> = h.iter().map(|v| v * 2.0 / moment).collect();
     (Kernel1d::centred(g0), Kernel1d::centred(g2))
+}
+
+/// Deriche's fit coefficients `(a1, b1, a2, b2)` of the Gaussian (order 0) and of its
+/// second derivative (order 2); `w` and `l` are shared.
+const ORDER_0: [f64; 4] = [1.3530, 1.8151, -0.3531, 0.0902];
+const ORDER_2: [f64; 4] = [-1.3563, 5.2318, 0.3446, -2.2355];
+const W1: f64 = 0.6681;
+const L1: f64 = -1.3932;
+const W2: f64 = 2.0787;
+const L2: f64 = -1.3732;
+
+/// Deriche's fit `f_k(u)` at `u = |n| / sigma`.
+fn deriche_f(u: f64, [a1, b1, a2, b2]: [f64; 4]) -> f64 {
+    (a1 * (W1 * u).cos() + b1 * (W1 * u).sin()) * (L1 * u).exp()
+        + (a2 * (W2 * u).cos() + b2 * (W2 * u).sin()) * (L2 * u).exp()
+}
+
+/// Kernel radius: `e^{l u}` < 1e-7 beyond `u = 12`.
+fn deriche_radius(sigma: f64) -> isize {
+    ((12.0 * sigma).ceil() as isize).max(2)
+}
+
+/// Deriche's recursive filter for one kernel `f(|n|)` built from the damped sinusoids of
+/// [`deriche_pair`]: a causal 4th-order recursion (taps `n >= 0`) plus an anticausal one
+/// (taps `n >= 1`), `O(1)` per voxel whatever sigma, as SimpleITK runs it.
+///
+/// # Formula
+/// One term `f(k) = (a cos(w k) + b sin(w k)) r^k` (`r = e^l`, `k >= 0`) has the
+/// z-transform `(a + (b r sin w - a r cos w) z^-1) / (1 - 2 r cos w z^-1 + r^2 z^-2)`;
+/// the two terms over a common denominator give `N(z) / D(z)` (degrees 3 and 4). The
+/// anticausal part uses `M(z) = N(z) - N_0 D(z)`. Outside the lane the signal is its edge
+/// value (the nearest boundary), so the recursions start in their steady state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recursive {
+    /// Causal numerator `N_0..N_3`.
+    n: [f64; 4],
+    /// Anticausal numerator `M_1..M_4`.
+    m: [f64; 4],
+    /// Denominator `D_1..D_4` (`D_0 = 1`).
+    d: [f64; 4],
+}
+
+impl Recursive {
+    /// The normalised order-0 (smoothing) and order-2 (second derivative) filters for
+    /// `sigma` voxels, with the normalisation of [`deriche_pair`].
+    pub fn deriche(sigma: f64) -> (Recursive, Recursive) {
+        let (w1, l1, w2, l2) = (W1 / sigma, L1 / sigma, W2 / sigma, L2 / sigma);
+        let raw = |[a1, b1, a2, b2]: [f64; 4]| {
+            let term = |a: f64, b: f64, w: f64, l: f64| {
+                let r = l.exp();
+                (
+                    [a, b * r * w.sin() - a * r * w.cos()],
+                    [1.0, -2.0 * r * w.cos(), r * r],
+                )
+            };
+            let (n1, d1) = term(a1, b1, w1, l1);
+            let (n2, d2) = term(a2, b2, w2, l2);
+            let mut n = [0.0; 4];
+            let mut d = [0.0; 5];
+            for i in 0..2 {
+                for j in 0..3 {
+                    n[i + j] += n1[i] * d2[j] + n2[i] * d1[j];
+                }
+            }
+            for i in 0..3 {
+                for j in 0..3 {
+                    d[i + j] += d1[i] * d2[j];
+                }
+            }
+            (n, d)
+        };
+        let (n0, d) = raw(ORDER_0);
+        let (n2, _) = raw(ORDER_2);
+
+        // Normalisation constants from the kernels' sums, as deriche_pair.
+        let c0 = deriche_radius(sigma);
+        let f0_at = |i: isize| deriche_f((i as f64).abs() / sigma, ORDER_0);
+        let f2_at = |i: isize| deriche_f((i as f64).abs() / sigma, ORDER_2);
+        let idx = -c0..=c0;
+        let sum0: f64 = idx.clone().map(f0_at).sum();
+        let beta = -idx.clone().map(f2_at).sum::<f64>() / sum0;
+        let moment: f64 = idx
+            .map(|i| (f2_at(i) + beta * f0_at(i)) * (i * i) as f64)
+            .sum();
+        let scale2 = 2.0 / moment;
+
+        let build = |n: [f64; 4]| {
+            let m = [
+                n[1] - n[0] * d[1],
+                n[2] - n[0] * d[2],
+                n[3] - n[0] * d[3],
+                -n[0] * d[4],
+            ];
+            Recursive {
+                n,
+                m,
+                d: [d[1], d[2], d[3], d[4]],
+            }
+        };
+        let g0 = build(n0.map(|v| v / sum0));
+        let g2 = build(std::array::from_fn(|k| (n2[k] + beta * n0[k]) * scale2));
+        (g0, g2)
+    }
+
+    /// Filters one lane `x` into `out` (same length).
+    pub fn run(&self, x: &[f64], out: &mut [f64]) {
+        let len = x.len();
+        if len == 0 {
+            return;
+        }
+        let [n0, n1, n2, n3] = self.n;
+        let [m1, m2, m3, m4] = self.m;
+        let [d1, d2, d3, d4] = self.d;
+        let sd = 1.0 + d1 + d2 + d3 + d4;
+
+        // Causal pass, history = the first value forever.
+        let x0 = x[0];
+        let y0 = x0 * (n0 + n1 + n2 + n3) / sd;
+        let (mut xm1, mut xm2, mut xm3) = (x0, x0, x0);
+        let (mut ym1, mut ym2, mut ym3, mut ym4) = (y0, y0, y0, y0);
+        for (o, &xi) in out.iter_mut().zip(x) {
+            let y = n0 * xi + n1 * xm1 + n2 * xm2 + n3 * xm3
+                - d1 * ym1
+                - d2 * ym2
+                - d3 * ym3
+                - d4 * ym4;
+            *o = y;
+            (xm3, xm2, xm1) = (xm2, xm1, xi);
+            (ym4, ym3, ym2, ym1) = (ym3, ym2, ym1, y);
+        }
+
+        // Anticausal pass, future = the last value forever.
+        let xl = x[len - 1];
+        let z0 = xl * (m1 + m2 + m3 + m4) / sd;
+        let (mut xp1, mut xp2, mut xp3, mut xp4) = (xl, xl, xl, xl);
+        let (mut zp1, mut zp2, mut zp3, mut zp4) = (z0, z0, z0, z0);
+        for i in (0..len).rev() {
+            let z = m1 * xp1 + m2 * xp2 + m3 * xp3 + m4 * xp4
+                - d1 * zp1
+                - d2 * zp2
+                - d3 * zp3
+                - d4 * zp4;
+            out[i] += z;
+            (xp4, xp3, xp2, xp1) = (xp3, xp2, xp1, x[i]);
+            (zp4, zp3, zp2, zp1) = (zp3, zp2, zp1, z);
+        }
+    }
+}
+
+/// Runs `rec` along array axis `axis` of every lane (rows in parallel).
+pub fn recursive_axis(data: &Array3<f64>, axis: usize, rec: &Recursive) -> Array3<f64> {
+    // Move the axis last so lanes are contiguous; swapping two axes is an involution.
+    let mut perm = [0, 1, 2];
+    perm.swap(axis, 2);
+    let moved = data
+        .view()
+        .permuted_axes(perm)
+        .as_standard_layout()
+        .into_owned();
+    let (a, b, n) = moved.dim();
+    if n == 0 {
+        return data.clone();
+    }
+    let src = moved.as_slice().expect("invariant: standard layout");
+    let mut out = vec![0.0; a * b * n];
+    out.par_chunks_mut(n)
+        .zip(src.par_chunks(n))
+        .for_each(|(o, x)| rec.run(x, o));
+    let out = Array3::from_shape_vec((a, b, n), out).expect("invariant: shape matches");
+    out.permuted_axes(perm).as_standard_layout().into_owned()
 }
 
 /// LoG response; `sigma_vox` is `sigma` in voxels along the array axes `[z, y, x]`.
@@ -140,6 +306,24 @@ mod tests {
         let (_, g2) = deriche_pair(0.15);
         let c = g2.centre;
         assert!((g2.taps[c] + 2.0).abs() < 1e-3 && (g2.taps[c + 1] - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn recursive_filter_equals_the_kernel_with_nearest_boundary() {
+        use crate::filters::boundary::Boundary;
+        use crate::filters::separable::convolve_axis;
+        let a = Array3::from_shape_fn((1, 1, 40), |(_, _, x)| ((x * 7919) % 13) as f64);
+        for sigma in [0.3, 1.5, 4.0] {
+            let (k0, k2) = deriche_pair(sigma);
+            let (r0, r2) = Recursive::deriche(sigma);
+            for (k, r) in [(&k0, &r0), (&k2, &r2)] {
+                let fir = convolve_axis(&a, 2, k, 1, Boundary::Nearest);
+                let iir = recursive_axis(&a, 2, r);
+                for (p, q) in fir.iter().zip(iir.iter()) {
+                    assert!((p - q).abs() < 1e-6, "sigma {sigma}: {p} vs {q}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -529,13 +529,16 @@ pub fn response(
             cutoff,
             dims,
             boundary,
-        } => log::log(
-            data,
-            sp_zyx.map(|s| sigma_mm / s),
-            *cutoff,
-            *dims,
-            *boundary,
-        ),
+        } => {
+            let sigma_vox = sp_zyx.map(|s| sigma_mm / s);
+            if dims.axes().iter().any(|&a| sigma_vox[a] < 1.0) {
+                tracing::warn!(
+                    "log: sigma {sigma_mm} mm is below one voxel along an axis (spacing \
+                     {spacing:?} mm); the sampled Gaussian is a poor approximation there"
+                );
+            }
+            log::log(data, sigma_vox, *cutoff, *dims, *boundary)
+        }
         FilterSpec::Laws {
             kernel,
             rotation_invariant,
@@ -669,23 +672,22 @@ pub fn response(
 }
 
 /// PyRadiomics' LoG: `sigma^2 sum_a d^2/dx_a^2 (G_sigma * I)` in mm, nearest boundary,
-/// with Deriche's recursive-Gaussian kernels ([`log::deriche_pair`]) as SimpleITK.
+/// with Deriche's recursive filters ([`log::Recursive`]) as SimpleITK: `O(1)` per voxel
+/// and pass whatever sigma (the equivalent kernels reach 12 sigma).
 fn pyradiomics_log(data: &Array3<f64>, sigma_mm: f64, sp_zyx: [f64; 3]) -> Array3<f64> {
-    let pairs: Vec<_> = sp_zyx
+    let recs: Vec<_> = sp_zyx
         .iter()
-        .map(|s| log::deriche_pair(sigma_mm / s))
+        .map(|s| log::Recursive::deriche(sigma_mm / s))
         .collect();
     let mut out = Array3::<f64>::zeros(data.raw_dim());
     for t in 0..3 {
-        let passes: Vec<(usize, &separable::Kernel1d)> = (0..3)
-            .map(|a| (a, if a == t { &pairs[a].1 } else { &pairs[a].0 }))
-            .collect();
+        let mut term = data.clone();
+        for (a, (g0, g2)) in recs.iter().enumerate() {
+            term = log::recursive_axis(&term, a, if a == t { g2 } else { g0 });
+        }
         // The voxel-unit second derivative divided by spacing^2 is the mm derivative.
         let w = sigma_mm * sigma_mm / (sp_zyx[t] * sp_zyx[t]);
-        out.scaled_add(
-            w,
-            &separable::convolve_separable(data, &passes, 1, Boundary::Nearest),
-        );
+        out.scaled_add(w, &term);
     }
     out
 }
