@@ -2,6 +2,12 @@
 //! reproduced on its phantom within the IBSI-2 rule, `|ours - ref| <= 0.01 (max(ref) -
 //! min(ref))` at every voxel (no mask). Configurations and parameters:
 //! `../shared/data/ibsi2/README.md` (from the manual's phase-1 tables).
+//!
+//! Status (2026-12-04): 33/33 maps pass. The maps settle the conventions the README
+//! asks to confirm: letter strings (`E5L5S5`, `LHL`) and Riesz orders run x first;
+//! Gabor's `y` runs along increasing row index (4.a.1, 4.b.1 single orientations);
+//! even-length wavelet kernels are centred on tap `K / 2`; Simoncelli uses the
+//! reference's symmetric frequency grid (`fourier::FreqGrid::Symmetric`).
 
 use std::path::{Path, PathBuf};
 

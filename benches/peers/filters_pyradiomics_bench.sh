@@ -18,9 +18,10 @@ fi
 img=../shared/data/pyradiomics/lung2_image.nrrd
 msk=../shared/data/pyradiomics/lung2_label.nrrd
 theirs=$("$VENV/bin/python" benches/peers/filters_pyradiomics_bench.py "$img" "$msk" "$REPS")
-line=$(cargo bench --bench filters -- lung2 2>/dev/null | grep -A1 "lung2/log3_wavelet8" | grep "time:")
-# criterion prints "time:   [low unit mid unit high unit]"; take the middle estimate.
-ours=$(echo "$line" | awk '{v=$4; u=$5; if (u=="ms") v/=1000; if (u=="µs") v/=1e6; print v}')
+cargo bench --bench filters -- lung2 > /dev/null 2>&1
+# Criterion's estimate (nanoseconds) of one run of the 11 filters.
+est="${CARGO_TARGET_DIR:-target}/criterion/lung2/log3_wavelet8/new/estimates.json"
+ours=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['median']['point_estimate']/1e9)" "$est")
 echo "lung2 LoG x3 + wavelet x8: radaudit_s $ours pyradiomics_s $theirs ratio $(echo "$theirs / $ours" | bc -l)"
 "$VENV/bin/python" benches/peers/filters_pyradiomics.py ../shared/data/pyradiomics/brain1_image.nrrd \
   ../shared/data/pyradiomics/brain1_label.nrrd /tmp/pyradiomics_filters_brain1.csv 2>/dev/null

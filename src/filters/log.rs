@@ -187,6 +187,73 @@ impl Recursive {
         (g0, g2)
     }
 
+    /// Filters `len` steps of `inner` interleaved lanes: step `i` of lane `j` is
+    /// `x[i * inner + j]` (rows of a slice, or planes of a volume), same recursions as
+    /// [`Recursive::run`].
+    pub fn run_blocks(&self, x: &[f64], out: &mut [f64], len: usize, inner: usize) {
+        if len == 0 || inner == 0 {
+            return;
+        }
+        let [n0, n1, n2, n3] = self.n;
+        let [m1, m2, m3, m4] = self.m;
+        let [d1, d2, d3, d4] = self.d;
+        let sd = 1.0 + d1 + d2 + d3 + d4;
+        let gain_n = (n0 + n1 + n2 + n3) / sd;
+        let gain_m = (m1 + m2 + m3 + m4) / sd;
+        let last = len - 1;
+        let xs = |i: isize| &x[(i.clamp(0, last as isize) as usize) * inner..][..inner];
+
+        // Causal pass; before step 0 the lanes hold their first value forever.
+        for i in 0..len {
+            let (done, rest) = out.split_at_mut(i * inner);
+            let o = &mut rest[..inner];
+            let ii = i as isize;
+            let (x0, x1, x2, x3) = (xs(ii), xs(ii - 1), xs(ii - 2), xs(ii - 3));
+            let first = xs(0);
+            let prev = |k: usize, j: usize| {
+                if i >= k {
+                    done[(i - k) * inner + j]
+                } else {
+                    first[j] * gain_n
+                }
+            };
+            for j in 0..inner {
+                o[j] = n0 * x0[j] + n1 * x1[j] + n2 * x2[j] + n3 * x3[j]
+                    - d1 * prev(1, j)
+                    - d2 * prev(2, j)
+                    - d3 * prev(3, j)
+                    - d4 * prev(4, j);
+            }
+        }
+
+        // Anticausal pass into its own buffer; after the end, the last value forever.
+        let mut z = vec![0.0; len * inner];
+        let end = xs(last as isize);
+        for i in (0..len).rev() {
+            let (head, after) = z.split_at_mut((i + 1) * inner);
+            let zi = &mut head[i * inner..];
+            let ii = i as isize;
+            let (x1, x2, x3, x4) = (xs(ii + 1), xs(ii + 2), xs(ii + 3), xs(ii + 4));
+            let next = |k: usize, j: usize| {
+                if i + k <= last {
+                    after[(k - 1) * inner + j]
+                } else {
+                    end[j] * gain_m
+                }
+            };
+            for j in 0..inner {
+                zi[j] = m1 * x1[j] + m2 * x2[j] + m3 * x3[j] + m4 * x4[j]
+                    - d1 * next(1, j)
+                    - d2 * next(2, j)
+                    - d3 * next(3, j)
+                    - d4 * next(4, j);
+            }
+        }
+        for (o, v) in out.iter_mut().zip(&z) {
+            *o += v;
+        }
+    }
+
     /// Filters one lane `x` into `out` (same length).
     pub fn run(&self, x: &[f64], out: &mut [f64]) {
         let len = x.len();
@@ -232,27 +299,29 @@ impl Recursive {
     }
 }
 
-/// Runs `rec` along array axis `axis` of every lane (rows in parallel).
+/// Runs `rec` along array axis `axis` of every lane. Along x, rows run in parallel;
+/// along y and z the recursion steps over whole rows or planes (contiguous memory, no
+/// transposition), z-slices in parallel for y.
 pub fn recursive_axis(data: &Array3<f64>, axis: usize, rec: &Recursive) -> Array3<f64> {
-    // Move the axis last so lanes are contiguous; swapping two axes is an involution.
-    let mut perm = [0, 1, 2];
-    perm.swap(axis, 2);
-    let moved = data
-        .view()
-        .permuted_axes(perm)
-        .as_standard_layout()
-        .into_owned();
-    let (a, b, n) = moved.dim();
-    if n == 0 {
-        return data.clone();
+    let data = data.as_standard_layout();
+    let (nz, ny, nx) = data.dim();
+    let src = data.as_slice().expect("invariant: standard layout");
+    let mut out = vec![0.0; nz * ny * nx];
+    if out.is_empty() {
+        return Array3::zeros((nz, ny, nx));
     }
-    let src = moved.as_slice().expect("invariant: standard layout");
-    let mut out = vec![0.0; a * b * n];
-    out.par_chunks_mut(n)
-        .zip(src.par_chunks(n))
-        .for_each(|(o, x)| rec.run(x, o));
-    let out = Array3::from_shape_vec((a, b, n), out).expect("invariant: shape matches");
-    out.permuted_axes(perm).as_standard_layout().into_owned()
+    match axis {
+        2 => out
+            .par_chunks_mut(nx)
+            .zip(src.par_chunks(nx))
+            .for_each(|(o, x)| rec.run(x, o)),
+        1 => out
+            .par_chunks_mut(ny * nx)
+            .zip(src.par_chunks(ny * nx))
+            .for_each(|(o, x)| rec.run_blocks(x, o, ny, nx)),
+        _ => rec.run_blocks(src, &mut out, nz, ny * nx),
+    }
+    Array3::from_shape_vec((nz, ny, nx), out).expect("invariant: shape matches")
 }
 
 /// LoG response; `sigma_vox` is `sigma` in voxels along the array axes `[z, y, x]`.
@@ -312,15 +381,22 @@ mod tests {
     fn recursive_filter_equals_the_kernel_with_nearest_boundary() {
         use crate::filters::boundary::Boundary;
         use crate::filters::separable::convolve_axis;
-        let a = Array3::from_shape_fn((1, 1, 40), |(_, _, x)| ((x * 7919) % 13) as f64);
+        let a = Array3::from_shape_fn((9, 11, 40), |(z, y, x)| {
+            ((x * 7919 + y * 31 + z * 17) % 13) as f64
+        });
         for sigma in [0.3, 1.5, 4.0] {
             let (k0, k2) = deriche_pair(sigma);
             let (r0, r2) = Recursive::deriche(sigma);
             for (k, r) in [(&k0, &r0), (&k2, &r2)] {
-                let fir = convolve_axis(&a, 2, k, 1, Boundary::Nearest);
-                let iir = recursive_axis(&a, 2, r);
-                for (p, q) in fir.iter().zip(iir.iter()) {
-                    assert!((p - q).abs() < 1e-6, "sigma {sigma}: {p} vs {q}");
+                for axis in 0..3 {
+                    let fir = convolve_axis(&a, axis, k, 1, Boundary::Nearest);
+                    let iir = recursive_axis(&a, axis, r);
+                    for (p, q) in fir.iter().zip(iir.iter()) {
+                        assert!(
+                            (p - q).abs() < 1e-6,
+                            "sigma {sigma} axis {axis}: {p} vs {q}"
+                        );
+                    }
                 }
             }
         }

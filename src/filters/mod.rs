@@ -10,13 +10,19 @@
 //! feature columns.
 //!
 //! # Method
-//! Separable kernels run as 1D passes ([`separable`]); the LoG as a sum of separable
-//! terms; Gabor by FFT per plane ([`gabor`], where kernels reach 81 x 81 taps); Simoncelli
-//! and Riesz in the frequency domain ([`fourier`]). Switch-over: separable passes cost
-//! `K` multiply-adds per pass and voxel and stay direct for every kernel here (the
-//! largest, LoG with sigma = 5 voxels, has K = 41: 9 x 41 = 369 per voxel in 3D against
-//! roughly 2 x 3 log2(N) ~ 40 complex operations per voxel for a 3D FFT, which is not worth
-//! the padding memory for 1D passes); non-separable 2D kernels (Gabor) always use FFT.
+//! Separable kernels run as 1D passes ([`separable`], parallel over rows); the LoG as a
+//! sum of separable terms; PyRadiomics' LoG as Deriche's recursive filters (`O(1)` per
+//! voxel and pass); Gabor by FFT per plane ([`gabor`]); Simoncelli and Riesz in the
+//! frequency domain ([`fourier`]).
+//!
+//! Switch-over between direct and FFT convolution: a 1D pass costs `K` multiply-adds
+//! per voxel, a 2D FFT convolution about `2 x 5 log2(N)` real operations per padded
+//! pixel per orientation (~160 for N = 256) plus one forward transform per slice. So
+//! non-separable 2D kernels (Gabor, `M^2` taps: 6 561 for M = 81, still 81 for M = 9)
+//! always use the FFT, and separable kernels always use direct passes: 3D FFTs of
+//! medical volumes would need padded complex buffers (16 bytes per padded voxel, about
+//! 2 GB for a 512 x 512 x 61 image padded to powers of two), while the largest IBSI LoG
+//! here (sigma 5 voxels, K = 41) costs 9 x 41 multiply-adds per voxel.
 //!
 //! # Limitations
 //! Riesz transforms aligned with the local structure tensor (IBSI-2 9.b.2, 10.a,
