@@ -181,9 +181,9 @@ fn filter_b(n: usize) -> Option<FilterSpec> {
 /// with the same code (processing B: 1 mm isotropic, cubic spline image, linear mask at
 /// 0.5, rounding, re-segmentation to [-1000, 400] HU) and checks every value is finite.
 /// Slow (the 1 mm grid has about 7 million voxels and Laws pools 24 rotations): run with
-/// `cargo nextest run --release -E 'test(/phase2_3d/)' --run-ignored only` (a few minutes).
+/// `cargo nextest run --release -E 'test(/phase2_3d/)' --run-ignored only` (about 80 s).
 #[test]
-#[ignore = "slow: 3D filters on the 1 mm CT phantom, several minutes"]
+#[ignore = "slow: 3D filters on the 1 mm CT phantom, about 80 s"]
 fn ibsi2_phase2_3d_configurations_run() {
     use radaudit::preprocess::{Interpolator, Resample};
     let mut cfg = config((2..=9).filter_map(filter_b).collect());
