@@ -8,7 +8,8 @@
 //! # Formula
 //! Frequencies are `nu_a = 2 pi k_a / N_a` radians per voxel, `k_a` the signed bin.
 //!
-//! Simoncelli (isotropic band-pass, level `j`, `|nu|` scaled by `2^(j-1)`):
+//! Simoncelli (isotropic band-pass, level `j`, `|nu|` scaled by `2^(j-1)`; evaluated on
+//! [`FreqGrid::Symmetric`], the grid of the IBSI reference maps):
 //! ```text
 //! psi(nu) = cos(pi/2 log2(2 |nu| / pi))   if pi/4 < |nu| <= pi, else 0
 //! ```
