@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cli;
 pub mod compare;
 pub mod features;
+pub mod filters;
 pub mod image;
 pub mod model;
 pub mod null;

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::features::config::{ExtractConfig, Names};
-use crate::features::extract::{extract_files, read_cohort, rename, wide_csv};
+use crate::features::extract::{extract_files, read_cohort, rename_for, wide_csv};
 use crate::features::FeatureList;
 use crate::shard::{self, f64_text, hash_path, hash_text, parse_f64_text, Merged, Plan};
 use crate::shard::{ShardError, ShardSpec};
@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default()
             });
-            (vec![(id, rename(feats, names))], 0)
+            (vec![(id, rename_for(feats, names, &config.filters))], 0)
         }
     };
 
@@ -223,7 +223,7 @@ fn run_cohort(
             let r = extract_files(&case.image, &case.mask, case.label, config);
             bar.inc(1);
             match r {
-                Ok(f) => Some((case.id.clone(), rename(f, names))),
+                Ok(f) => Some((case.id.clone(), rename_for(f, names, &config.filters))),
                 Err(e) => {
                     tracing::error!("case {}: {e}", case.id);
                     None

@@ -15,7 +15,18 @@
 //! interpolator = "linear"          # nearest | linear | cubic-spline
 //! mask_interpolator = "linear"
 //! mask_threshold = 0.5
+//! [[filters]]                      # optional, repeatable: features on filtered images
+//! filter = "log"                   # see filters::FilterSpec for every filter's keys
+//! sigma_mm = 3.0
+//! [[filters]]
+//! filter = "wavelet"
+//! wavelet = "coif1"
+//! subband = "LHL"
 //! ```
+//!
+//! Each `[[filters]]` entry adds every enabled family except morphology (which does not
+//! depend on intensities) computed on that filter's response map, with columns named
+//! `<filter tag>.<family>.<feature>` (e.g. `log_s3.stat.mean`).
 //!
 //! Presets: `ibsi-digital-phantom`, `ibsi-a` .. `ibsi-e` (IBSI-1 CT phantom
 //! configurations, manual chapter 5; table in `../shared/data/ibsi/README.md`), and
@@ -29,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ivh::IvhDiscretisation;
 use super::morphology::PcaNorm;
+use crate::filters::FilterSpec;
 use crate::preprocess::discretise::{BinOrigin, Method};
 use crate::preprocess::{Interpolator, PrepSettings, Resample, Resegment};
 
@@ -82,6 +94,9 @@ pub struct ExtractConfig {
     /// by extraction (free-form here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perturbation: Option<toml::Table>,
+    /// Filters whose response maps are extracted too (IBSI-2), in column order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<FilterSpec>,
 }
 
 fn default_ivh() -> IvhDiscretisation {
@@ -121,6 +136,7 @@ impl ExtractConfig {
             families: Vec::new(),
             texture: None,
             perturbation: None,
+            filters: Vec::new(),
         };
         let grid = |spacing: [f64; 3], in_plane, interpolator| Resample {
             spacing,
@@ -246,6 +262,10 @@ impl ExtractConfig {
             _ => {}
         }
         self.texture_settings()?;
+        for f in &self.filters {
+            f.validate()
+                .map_err(|e| ConfigError::Invalid(format!("filters: {e}")))?;
+        }
         let known: Vec<&str> = super::families().iter().map(|f| f.name).collect();
         for f in &self.families {
             if !known.contains(&f.as_str()) {
@@ -334,6 +354,28 @@ mod tests {
         let text = toml::to_string(&c).unwrap();
         let back: ExtractConfig = toml::from_str(&text).unwrap();
         assert_eq!(c, back);
+    }
+
+    #[test]
+    fn filters_section_parses_and_round_trips() {
+        let text = "discretisation = { bin-count = 8 }\n\
+                    [[filters]]\nfilter = \"log\"\nsigma_mm = 1.5\n\
+                    [[filters]]\nfilter = \"gabor\"\nsigma_mm = 5.0\nlambda_mm = 2.0\n\
+                    gamma = 1.5\ntheta_step_deg = 22.5\n";
+        let c: ExtractConfig = toml::from_str(text).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.filters.len(), 2);
+        assert_eq!(c.filters[0].tag(), "log_s1.5");
+        let back: ExtractConfig = toml::from_str(&toml::to_string(&c).unwrap()).unwrap();
+        assert_eq!(c, back);
+    }
+
+    #[test]
+    fn invalid_filter_is_rejected() {
+        let text =
+            "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"mean\"\nsupport = 4\n";
+        let c: ExtractConfig = toml::from_str(text).unwrap();
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -10,8 +10,9 @@ use ndarray::Array3;
 
 use super::config::{ExtractConfig, Names};
 use super::{families, registry, Context, FeatureList};
+use crate::filters::{self, FilterSpec};
 use crate::image::{self, Volume};
-use crate::preprocess::{self, discretise};
+use crate::preprocess::{self, discretise, Prepared};
 
 /// Errors of one extraction.
 #[derive(Debug, thiserror::Error)]
@@ -35,13 +36,26 @@ pub enum ExtractError {
     /// Discretisation failed.
     #[error(transparent)]
     Discretise(#[from] discretise::DiscretiseError),
+    /// A filter failed.
+    #[error(transparent)]
+    Filter(#[from] filters::FilterError),
 }
 
 /// Extracts every enabled family from `image` inside `roi` (`[z][y][x]`, on the image
-/// grid).
+/// grid), then the same families (morphology excepted) on each configured filter's
+/// response map.
+///
+/// # Method (IBSI-2 manual, "image processing" with filters)
+/// Interpolation and rounding as for the original image, then the filter runs on the
+/// *whole* interpolated image (so the boundary rule acts at the image border, not at a
+/// crop), then the response is cropped back to the ROI box with margin. Re-segmentation
+/// uses the unfiltered intensities; the filtered features use the same intensity mask.
+/// Fixed-bin-width discretisation of a response map starts at the ROI minimum (the
+/// re-segmentation bound is an intensity of the original image, not of the response).
 ///
 /// # Errors
-/// [`ExtractError`] when preprocessing or discretisation fails (e.g. an empty ROI).
+/// [`ExtractError`] when preprocessing, discretisation or a filter fails (e.g. an empty
+/// ROI).
 pub fn extract(
     image: &Volume,
     roi: &Array3<bool>,
@@ -63,12 +77,46 @@ pub fn extract_in_frame(
 ) -> Result<FeatureList, ExtractError> {
     let (prepared, info) = preprocess::prepare_in_frame(image, roi, &config.preprocess, frame)?;
     tracing::debug!(?info, "re-segmentation");
+    let mut out = families_on(&prepared, config, config.preprocess.resegment.lower, true)?;
+    if config.filters.is_empty() {
+        return Ok(out);
+    }
+
+    // The whole image on the interpolation grid, masks included.
+    let whole = preprocess::PrepSettings {
+        margin_mm: WHOLE_IMAGE_MM,
+        ..config.preprocess.clone()
+    };
+    let (full, _) = preprocess::prepare(image, roi, &whole)?;
+    for spec in &config.filters {
+        let response = filters::response(spec, &full.image, full.geometry.spacing)?;
+        let filtered = crop_like(&full, response, &prepared);
+        let tag = spec.tag();
+        out.extend(
+            families_on(&filtered, config, None, false)?
+                .into_iter()
+                .map(|(n, v)| (format!("{tag}.{n}"), v)),
+        );
+    }
+    Ok(out)
+}
+
+/// A margin that keeps the whole image in [`preprocess::prepare`].
+const WHOLE_IMAGE_MM: f64 = 1.0e7;
+
+/// Every enabled family on one prepared ROI (morphology only when `with_morph`).
+fn families_on(
+    prepared: &Prepared,
+    config: &ExtractConfig,
+    lower: Option<f64>,
+    with_morph: bool,
+) -> Result<FeatureList, ExtractError> {
     let discretised = if prepared.intensity.iter().any(|&m| m) {
         discretise::discretise(
             &prepared.image,
             &prepared.intensity,
             config.discretisation,
-            config.preprocess.resegment.lower,
+            lower,
         )?
     } else {
         // Every family reports NaN on an empty intensity mask (warned there).
@@ -78,17 +126,39 @@ pub fn extract_in_frame(
         }
     };
     let ctx = Context {
-        prepared: &prepared,
+        prepared,
         discretised: &discretised,
         config,
     };
     let mut out = FeatureList::new();
     for family in families() {
-        if config.wants(family.name) {
+        if config.wants(family.name) && (with_morph || family.name != "morph") {
             out.extend((family.compute)(&ctx));
         }
     }
     Ok(out)
+}
+
+/// The part of `response` (on `full`'s grid) covering `target`'s grid, with `target`'s
+/// masks. Both grids come from the same interpolation, so `target` is a sub-box of
+/// `full` and the offset is a whole number of voxels.
+fn crop_like(full: &Prepared, response: Array3<f64>, target: &Prepared) -> Prepared {
+    let index = full.geometry.point_to_index(target.geometry.origin);
+    let offset: [usize; 3] = index.map(|d| d.round().max(0.0) as usize);
+    let (nz, ny, nx) = target.image.dim();
+    let image = response
+        .slice(ndarray::s![
+            offset[2]..offset[2] + nz,
+            offset[1]..offset[1] + ny,
+            offset[0]..offset[0] + nx
+        ])
+        .to_owned();
+    Prepared {
+        image,
+        morph: target.morph.clone(),
+        intensity: target.intensity.clone(),
+        geometry: target.geometry.clone(),
+    }
 }
 
 /// Reads an image and mask, selects `label`, and extracts.
@@ -118,6 +188,40 @@ pub fn extract_files(
 /// default aggregation only (3D, averaged over directions: `3d_avg`, or `3d` for the
 /// direction-free matrices), so each PyRadiomics name appears once.
 pub fn rename(features: FeatureList, names: Names) -> FeatureList {
+    rename_for(features, names, &[])
+}
+
+/// [`rename`] for an extraction with `filters`: in PyRadiomics names, a filtered feature
+/// `<tag>.<family>.<feature>` becomes `<prefix>_<class>_<Feature>` with the filter's
+/// PyRadiomics prefix (`log-sigma-3-0-mm-3D_firstorder_Mean`, `wavelet-LHL_glcm_...`);
+/// filters without a PyRadiomics counterpart are dropped.
+pub fn rename_for(features: FeatureList, names: Names, filters: &[FilterSpec]) -> FeatureList {
+    if names == Names::Canonical {
+        return features;
+    }
+    let tags: Vec<(String, Option<String>)> = filters
+        .iter()
+        .map(|f| (format!("{}.", f.tag()), f.pyradiomics_prefix()))
+        .collect();
+    let mut out = FeatureList::new();
+    for (n, v) in features {
+        match tags.iter().find(|(t, _)| n.starts_with(t.as_str())) {
+            None => out.extend(rename_original(vec![(n, v)], names)),
+            Some((t, prefix)) => {
+                let Some(prefix) = prefix else { continue };
+                let base = rename_original(vec![(n[t.len()..].to_string(), v)], names);
+                for (p, v) in base {
+                    if let Some(rest) = p.strip_prefix("original_") {
+                        out.push((format!("{prefix}_{rest}"), v));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn rename_original(features: FeatureList, names: Names) -> FeatureList {
     match names {
         Names::Canonical => features,
         Names::Pyradiomics => features
