@@ -150,7 +150,7 @@ fn run_shard(
         let c = &cases[k];
         Ok(match extract_files(&c.image, &c.mask, c.label, config) {
             Ok(f) => {
-                let pairs: Vec<[String; 2]> = rename(f, names)
+                let pairs: Vec<[String; 2]> = rename_for(f, names, &config.filters)
                     .into_iter()
                     .map(|(n, v)| [n, f64_text(v)])
                     .collect();
