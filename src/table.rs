@@ -14,6 +14,9 @@ pub const OUTPUT_SIG_DIGITS: usize = 10;
 /// Errors from table input and output.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
+    /// The output path is one of the inputs.
+    #[error("refusing to write {path}: it is an input of this run (choose another --out)")]
+    OverwriteInput { path: PathBuf },
     /// The file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -56,8 +59,32 @@ pub enum TableError {
     Empty { path: PathBuf },
 }
 
+/// The files this process has read as input, canonicalised: outputs may never replace one.
+fn inputs() -> &'static std::sync::Mutex<std::collections::BTreeSet<PathBuf>> {
+    static INPUTS: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    INPUTS.get_or_init(Default::default)
+}
+
+/// Records `path` as an input of this process; [`write_atomic`] then refuses to write it.
+/// Every reader of user files calls this (images, tables, cohorts, configs, scenarios).
+pub fn note_input(path: &Path) {
+    if let (Ok(p), Ok(mut set)) = (std::fs::canonicalize(path), inputs().lock()) {
+        set.insert(p);
+    }
+}
+
+/// Whether `path` names a file this process read as input.
+pub fn is_input(path: &Path) -> bool {
+    let Ok(p) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    inputs().lock().map(|set| set.contains(&p)).unwrap_or(false)
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed and
-/// synced, then renamed over the target. Parent folders are created.
+/// synced, then renamed over the target. Parent folders are created. A file this process
+/// read as input ([`note_input`]) is never replaced.
 ///
 /// An existing target that is not a regular file (`/dev/null`, `/dev/stdout`, a named
 /// pipe) is written in place: renaming over it would replace the device with a file.
@@ -70,6 +97,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TableError> {
         path: path.to_path_buf(),
         source,
     };
+    if is_input(path) {
+        return Err(TableError::OverwriteInput {
+            path: path.to_path_buf(),
+        });
+    }
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         return std::fs::OpenOptions::new()
             .write(true)
@@ -337,6 +369,7 @@ fn parse_finite(cell: &str, path: &Path, line: usize, column: &str) -> Result<f6
 }
 
 fn read_text(path: &Path) -> Result<String, TableError> {
+    note_input(path);
     std::fs::read_to_string(path).map_err(|source| TableError::Read {
         path: path.to_path_buf(),
         source,

@@ -305,11 +305,17 @@ case!(mask_non_integer_labels, 2, ["mask.nii", "integer"], |d| {
     args(&["extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv"])
 });
 
-case!(extract_refuses_output_over_input, 2, ["img.nii"], |d| {
+case!(extract_refuses_output_over_input, 2, ["refusing to write", "img.nii", "input"], |d| {
     let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
     let at = a.iter().position(|x| x == "f.csv").unwrap();
     a[at] = "img.nii".to_string();
+    a.extend(args(&["--config", "pyradiomics-default"]));
     a
+});
+
+case!(stability_refuses_output_over_input, 2, ["refusing to write", "long.csv"], |d| {
+    put(d, "long.csv", long_table("").as_bytes());
+    args(&["stability", "--input", "long.csv", "--out", "long.csv"])
 });
 
 case!(extract_unknown_preset, 2, ["no-such-preset"], |d| {

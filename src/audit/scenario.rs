@@ -240,6 +240,7 @@ impl Scenario {
     /// missing required key, a value of the wrong type, a figure outside [0, 1], an
     /// unknown metric/cohort/selection/model/validation, events above n, an inverted range.
     pub fn from_file(path: &Path) -> Result<Self, ScenarioError> {
+        crate::table::note_input(path);
         let bytes = std::fs::read(path).map_err(|e| err(path, "-", format!("cannot read: {e}")))?;
         let text = String::from_utf8(bytes.clone())
             .map_err(|_| err(path, "-", "file is not UTF-8 text".to_string()))?;

@@ -225,6 +225,7 @@ impl ExtractConfig {
         if let Some(c) = Self::preset(spec) {
             return Ok(c);
         }
+        crate::table::note_input(Path::new(spec));
         let text = std::fs::read_to_string(Path::new(spec))
             .map_err(|e| ConfigError::Unknown(spec.to_string(), e))?;
         Self::from_toml(spec, &text)

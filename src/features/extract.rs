@@ -285,6 +285,7 @@ pub enum CohortError {
 /// [`CohortError`] for unreadable files, a wrong header, short rows, bad labels or
 /// duplicate ids.
 pub fn read_cohort(path: &Path) -> Result<Vec<Case>, CohortError> {
+    crate::table::note_input(path);
     let text = std::fs::read_to_string(path).map_err(|source| CohortError::Io {
         path: path.to_path_buf(),
         source,

@@ -200,6 +200,7 @@ pub fn detect_format(path: &Path) -> Result<Format, ImageError> {
 
 /// Reads voxels and geometry without finiteness or label checks.
 fn read_any(path: &Path) -> Result<(ndarray::Array3<f64>, Geometry, ReadInfo), ImageError> {
+    crate::table::note_input(path);
     match detect_format(path)? {
         Format::Nifti => {
             let (data, g, info) = nifti::read(path)?;
