@@ -164,6 +164,7 @@ pub fn ranked_icc_svg(
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .max_light_lines(1)
             .x_label_formatter(&|x: &f64| format!("{x:.0}"))
             .x_desc("feature rank (lowest ICC first)")
             .y_desc(format!("{} with interval", form.shrout_fleiss()))
@@ -208,9 +209,10 @@ pub fn ranked_icc_svg(
             .map_err(draw_err(name))?
             .label(format!("threshold {threshold}"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
+        // Ranked lowest first, the points rise to the right: the lower right is empty.
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .label_font(("sans-serif", 13))
