@@ -255,26 +255,35 @@ fn read_any(path: &Path) -> Result<(ndarray::Array3<f64>, Geometry, ReadInfo), I
 /// The reader's errors; [`ImageError::NonFinite`] when voxels are NaN or infinite.
 pub fn read_volume_with_info(path: &Path) -> Result<(Volume, ReadInfo), ImageError> {
     let (data, geometry, info) = read_any(path)?;
-    // Fast scan first; the indexed walk only runs to report where the first bad voxel is.
-    let all_finite = match data.as_slice_memory_order() {
-        Some(v) => v.iter().all(|x| x.is_finite()),
-        None => data.iter().all(|x| x.is_finite()),
-    };
-    if !all_finite {
-        let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
-        if let Some(((z, y, x), _)) = bad.next() {
-            let count = 1 + bad.count();
-            return Err(ImageError::NonFinite {
-                path: path.to_path_buf(),
-                count,
-                first: [z, y, x],
-            });
-        }
+    if !all_voxels(&data, |x| x.is_finite()) {
+        check_finite(path, &data)?;
     }
     for w in &info.warnings {
         tracing::warn!("{w}");
     }
     Ok((Volume { data, geometry }, info))
+}
+
+/// Whether every voxel passes `ok`: one fast pass over the buffer, so that the indexed
+/// scans that describe a problem only run when there is one.
+fn all_voxels(data: &ndarray::Array3<f64>, ok: impl Fn(&f64) -> bool) -> bool {
+    match data.as_slice_memory_order() {
+        Some(v) => v.iter().all(ok),
+        None => data.iter().all(ok),
+    }
+}
+
+/// [`ImageError::NonFinite`] naming the first NaN or infinite voxel and the count.
+fn check_finite(path: &Path, data: &ndarray::Array3<f64>) -> Result<(), ImageError> {
+    let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
+    match bad.next() {
+        Some(((z, y, x), _)) => Err(ImageError::NonFinite {
+            path: path.to_path_buf(),
+            count: 1 + bad.count(),
+            first: [z, y, x],
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Reads an image as a [`Volume`] (see [`read_volume_with_info`]); warnings are logged.
@@ -303,20 +312,8 @@ pub fn read_mask_with_info(path: &Path) -> Result<(Mask, ReadInfo), ImageError> 
     // `as i64` truncates (saturating; NaN to 0), so the round trip holds exactly for the
     // integers up to 2^53 and fails for fractions, NaN and infinities.
     let plain = |v: &f64| v.abs() <= limit && (*v as i64) as f64 == *v;
-    let all_plain = match data.as_slice_memory_order() {
-        Some(v) => v.iter().all(plain),
-        None => data.iter().all(plain),
-    };
-    if !all_plain {
-        let mut bad = data.indexed_iter().filter(|(_, v)| !v.is_finite());
-        if let Some(((z, y, x), _)) = bad.next() {
-            let count = 1 + bad.count();
-            return Err(ImageError::NonFinite {
-                path: path.to_path_buf(),
-                count,
-                first: [z, y, x],
-            });
-        }
+    if !all_voxels(&data, plain) {
+        check_finite(path, &data)?;
         let non_integer: Vec<f64> = data
             .iter()
             .copied()
