@@ -14,6 +14,9 @@ pub const OUTPUT_SIG_DIGITS: usize = 10;
 /// Errors from table input and output.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
+    /// Two header cells name the same column.
+    #[error("{path}: column {column:?} appears twice in the header")]
+    DuplicateColumn { path: PathBuf, column: String },
     /// The output path is one of the inputs.
     #[error("refusing to write {path}: it is an input of this run (choose another --out)")]
     OverwriteInput { path: PathBuf },
@@ -241,6 +244,14 @@ fn open_csv<'a>(text: &'a str, path: &Path) -> Result<(CsvReader<'a>, Vec<String
         }),
         Some(r) => {
             r.map_err(|e| csv_error(path, e))?;
+            // Two columns of one name cannot be told apart downstream.
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(dup) = header.iter().find(|h| !seen.insert(h.trim().to_string())) {
+                return Err(TableError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    column: dup.trim().to_string(),
+                });
+            }
             Ok((reader, header))
         }
     }

@@ -561,7 +561,7 @@ case!(null_selected_above_candidates, 2, ["selected"], |_d| {
     args(&[
         "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "20",
         "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "10",
+        "--reps", "10", "--out", "n.json",
     ])
 });
 
@@ -569,7 +569,7 @@ case!(null_prevalence_one, 2, ["prevalence"], |_d| {
     args(&[
         "null", "--n", "60", "--candidates", "10", "--prevalence", "1", "--selected", "2",
         "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "10",
+        "--reps", "10", "--out", "n.json",
     ])
 });
 
@@ -577,14 +577,14 @@ case!(null_zero_reps, 2, ["reps"], |_d| {
     args(&[
         "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "2",
         "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "0",
+        "--reps", "0", "--out", "n.json",
     ])
 });
 
 case!(null_events_above_n, 2, ["events"], |_d| {
     args(&[
         "null", "--n", "60", "--candidates", "10", "--events", "80", "--selected", "2",
-        "--selection", "univariate", "--model", "cox", "--design", "apparent", "--reps", "10",
+        "--selection", "univariate", "--model", "cox", "--design", "apparent", "--reps", "10", "--out", "n.json",
     ])
 });
 
@@ -592,6 +592,40 @@ case!(null_one_fold, 2, ["folds"], |_d| {
     args(&[
         "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "2",
         "--selection", "univariate", "--model", "logistic", "--design", "cv", "--folds", "1",
-        "--reps", "10",
+        "--reps", "10", "--out", "n.json",
+    ])
+});
+
+// ---- later additions: data tables, duplicate headers, absurd arguments ----
+
+case!(scenario_data_table_missing, 2, ["s.toml", "data", "gone.csv"], |d| {
+    audit(d, &format!("{}[data]\ntable = \"gone.csv\"\noutcome = \"y\"\n", scenario(&[])))
+});
+
+case!(scenario_data_outcome_column_missing, 2, ["s.toml", "data", "nope"], |d| {
+    put(d, "t.csv", b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n");
+    audit(d, &format!("{}[data]\ntable = \"t.csv\"\noutcome = \"nope\"\n", scenario(&[])))
+});
+
+case!(long_duplicate_header, 2, ["long.csv", "appears twice"], |d| {
+    stability(d, "case_id,perturbation,replicate,feature,value,value\nc1,none,0,f,1,2\n")
+});
+
+case!(compare_duplicate_header, 2, ["ours.csv", "stat.mean", "appears twice"], |d| {
+    put(d, "ours.csv", b"case_id,stat.mean,stat.mean\nc1,1,2\n");
+    put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
+    args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
+});
+
+case!(threads_absurd, 2, ["--threads", "1024"], |_d| {
+    args(&["--threads", "100000", "samplesize", "development", "--outcome", "binary",
+        "--parameters", "10", "--prevalence", "0.2", "--r2cs", "0.1"])
+});
+
+case!(null_claimed_outside_unit_interval, 2, ["--claimed", "outside"], |_d| {
+    args(&[
+        "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "2",
+        "--selection", "univariate", "--model", "logistic", "--design", "apparent",
+        "--reps", "10", "--out", "n.json", "--claimed", "2",
     ])
 });

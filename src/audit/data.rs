@@ -418,10 +418,13 @@ pub fn run(spec: &DataSpec, seed: u64) -> Result<DataAudit, DataError> {
                 };
                 Some((col, nested_cv(&vd, &volume_pipeline(survival), &vdesign)?))
             }
-            None => {
-                notes.push(format!("volume column {col:?} is not a feature column"));
-                None
+            None if spec.volume.is_some() => {
+                return Err(input(
+                    &spec.table,
+                    format!("data.volume names {col:?}, which is not a feature column"),
+                ))
             }
+            None => None,
         },
         None => None,
     };

@@ -156,7 +156,19 @@ pub fn audit(s: &Scenario, opts: &Options) -> Result<ClaimAudit, ScenarioError> 
     // every corner.
     let (data_checks, data_plots) = match &s.data {
         Some(spec) => {
-            let result = crate::audit::data::run(spec, opts.seed).map_err(|e| e.to_string());
+            // A table that cannot be read as the scenario says is a malformed scenario
+            // (exit 2); a model that cannot be fitted on good data is "not assessable".
+            let result = match crate::audit::data::run(spec, opts.seed) {
+                Err(e @ crate::audit::data::DataError::Cv(_)) => Err(e.to_string()),
+                Err(e) => {
+                    return Err(ScenarioError {
+                        file: s.path.clone(),
+                        key: "data".to_string(),
+                        problem: e.to_string(),
+                    })
+                }
+                Ok(d) => Ok(d),
+            };
             let plots = result.as_ref().ok().map(|d| d.plots.clone());
             (crate::audit::data::checks(&s.claim, &result), plots)
         }

@@ -242,6 +242,13 @@ pub fn result_json(
 /// Runs `radaudit null`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let design = design_from_args(&args).context("invalid null design")?;
+    // AUC and C-index live in [0, 1]; a value outside cannot be compared with a null.
+    if let Some(c) = args.claimed {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&c),
+            "--claimed {c} is outside [0, 1] (an AUC or C-index)"
+        );
+    }
     let rule = StopRule::default();
     if let Some(spec) = args.shard {
         return run_shard(&args, &design, &rule, spec);

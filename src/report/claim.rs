@@ -241,6 +241,22 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
     }
 
     // Sources.
+    // Checklist items answerable from the scenario.
+    let items = super::checklist::items(a);
+    if !items.is_empty() {
+        d.h(2, "Checklist items the audit could evaluate");
+        d.p(
+            "Items of CLEAR (Kocak et al. 2023) and the Radiomics Quality Score (Lambin et al. \
+             2017) that follow from the stated design and the checks above; the others need \
+             the paper itself.",
+        );
+        let rows = items
+            .into_iter()
+            .map(|i| vec![i.checklist.to_string(), i.item.to_string(), i.answer])
+            .collect();
+        d.table(&["checklist", "item", "answer"], rows);
+    }
+
     d.h(2, "Values and their sources");
     let mut rows = Vec::new();
     for (k, v) in [

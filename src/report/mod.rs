@@ -1,5 +1,6 @@
 //! Report writers: Markdown, HTML, JSON and SVG plots of what `audit` returns.
 
+pub mod checklist;
 pub mod claim;
 pub mod cv_plot;
 pub mod doc;
