@@ -800,7 +800,7 @@ fn slurm_perturb_job_array_and_dependent_merge_equal_a_local_run() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
     let logs = slurm_logs(&out);
     for task in 0..3 {
-        assert!(task_log(&logs, &array, task).contains("part"), "{logs}");
+        assert!(task_log(&logs, &array, task).contains("wrote part"), "{logs}");
     }
     assert_eq!(parts(&out).len(), 3);
     eprintln!(

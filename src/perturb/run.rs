@@ -15,6 +15,10 @@
 //! resumed run writes the same bytes as an uninterrupted one. A folder from another run
 //! is refused. The folder is removed once the table is written.
 //!
+//! This checkpoint serves one process. To spread a run over machines, `radaudit perturb
+//! --shard I/N` computes part of the items (`cli::perturb`, module `shard`), and
+//! `radaudit merge` writes the table this run writes.
+//!
 //! An item whose perturbation fails (e.g. an erosion that empties a small ROI) is logged
 //! and recorded as failed in its part, so it is not retried; a case that cannot be read
 //! writes no parts and is retried by a rerun.
