@@ -254,6 +254,13 @@ fn perturb_sharded_and_merged_is_byte_identical() {
     );
     assert_eq!(keys.len() % 6, 0);
 
+    // A single run into the folder of the parts says what the folder holds.
+    let o = radaudit(&joined(&base, &["--out", s(&out)]));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("holds the parts of a sharded run"), "{err}");
+    assert_eq!(parts(&out).len(), 3, "the parts are kept");
+
     // A rerun of every part skips them all and the merge is unchanged.
     let before: Vec<SystemTime> = parts(&out).iter().map(|p| mtime(p)).collect();
     let again = dir.path().join("again.csv");

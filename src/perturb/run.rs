@@ -445,6 +445,11 @@ fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> String
 /// Creates the checkpoint folder with its manifest, or checks an existing one.
 fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
     let file = dir.join("manifest");
+    if dir.exists() && !file.exists() && holds_shard_parts(dir) {
+        return Err(PerturbError::ShardedParts {
+            dir: dir.to_path_buf(),
+        });
+    }
     if dir.exists() {
         let found = std::fs::read_to_string(&file).unwrap_or_default();
         if found.trim() != manifest {
@@ -457,6 +462,15 @@ fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
     }
     write_atomic(&file, format!("{manifest}\n").as_bytes())?;
     Ok(())
+}
+
+/// Whether `dir` holds part files of a sharded run (`part-*.json`, module `shard`), which
+/// share the folder name `OUT.parts` with this checkpoint.
+fn holds_shard_parts(dir: &Path) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with("part-") && name.ends_with(".json")
+    })
 }
 
 /// Writes a perturbed sample as `DIR/<case>/<setting>__r<replicate>_{image,mask}.nii.gz`.
