@@ -1,11 +1,11 @@
 //! Stable sharding of long runs, content-hashed part outputs and their merge (Slurm job
 //! arrays).
 //!
-//! A long command (`extract --cohort`, `null`, `audit DIR`) is a list of *items* (cases,
-//! replicates, scenario files) in output order, each with a stable id, plus the settings
-//! that change the result. `--shard I/N` runs part `I` of `N` (0-based, like
-//! `SLURM_ARRAY_TASK_ID`): the items it owns, written as one part file. `radaudit merge`
-//! reads the `N` part files and writes exactly what a single run writes.
+//! A long command (`extract --cohort`, `perturb`, `null`, `audit DIR`) is a list of
+//! *items* (cases, perturbations, replicates, scenario files) in output order, each with a
+//! stable id, plus the settings that change the result. `--shard I/N` runs part `I` of
+//! `N` (0-based, like `SLURM_ARRAY_TASK_ID`): the items it owns, written as one part file.
+//! `radaudit merge` reads the `N` part files and writes exactly what a single run writes.
 //!
 //! # Which part owns an item
 //! Rendezvous, or highest-random-weight, hashing (Thaler & Ravishankar 1998, IEEE/ACM
@@ -53,7 +53,8 @@
 //! (a case added elsewhere), has its run key and item positions refreshed in place.
 //!
 //! # Wiring a command
-//! A command joins in three steps (see `cli::extract`, `cli::null`, `cli::audit`):
+//! A command joins in three steps (see `cli::extract`, `cli::perturb`, `cli::null`,
+//! `cli::audit`):
 //! 1. its `Args` get `shard: Option<ShardSpec>` (`--shard I/N`);
 //! 2. when sharded, `run` builds a [`Plan`] (command name, canonical settings JSON, item
 //!    ids in output order, `cli::shard_argv()`) and calls [`run_part`] with an input
@@ -63,12 +64,15 @@
 //!    output order; the command's arguments via `cli::reparse(&merged.argv)`), with one
 //!    line each in `cli::merge::run` and `cli::slurm`'s list of commands.
 //!
-//! For `perturb` the items are `(case, perturbation, replicate)` with ids like
-//! `lung1/noise/3`, so a cohort of 2,000 cases x 100 perturbations splits finer than by
-//! case; the input of an item is its case's image and mask hash (as for `extract`; cache it
-//! per case), its data the long-table rows, and the merge writes the header and the rows in
-//! item order. For `cv --permutations R` the items are the permutations `perm/0..R` plus
-//! `observed`; the merge computes the permutation p-value from all of them.
+//! For `perturb` (`cli::perturb`) the items are `(case, perturbation, replicate)` with
+//! ids like `lung1/none/1` or `lung1/rot=10;noise=1/2` (replicates numbered from 1, as in
+//! the long table), so a cohort of 2,000 cases x 100 perturbations splits finer than by
+//! case; the input of an item is its case's image, mask and label hash (cached per case),
+//! its data its features through [`f64_text`], and the merge writes the header and the
+//! rows in item order. A part reads and crops each of its cases once.
+//!
+//! For `cv --permutations R` the items are the permutations `perm/0..R` plus `observed`;
+//! the merge computes the permutation p-value from all of them.
 //!
 //! # Testing hook
 //! With `RADAUDIT_FAULT_ABORT_AFTER=K` in the environment a part aborts the process

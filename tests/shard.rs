@@ -1,7 +1,7 @@
 //! Sharded runs (`--shard I/N`), `radaudit merge` and `radaudit slurm`: merged outputs
-//! are byte-identical to single-process outputs for `extract --cohort`, `null` and
-//! `audit DIR`; killed or truncated parts are redone on resubmission without redoing the
-//! finished ones; foreign and missing parts are refused. The Slurm test runs only with
+//! are byte-identical to single-process outputs for `extract --cohort`, `perturb`, `null`
+//! and `audit DIR`; killed or truncated parts are redone on resubmission without redoing the
+//! finished ones; foreign and missing parts are refused. The Slurm tests run only with
 //! `RADAUDIT_SLURM=1` (set by `.ci/run` after `tests/slurm/start.sh`).
 
 use std::path::{Path, PathBuf};
@@ -150,6 +150,125 @@ fn extract_with_a_missing_image_fails_the_case_not_the_part() {
     let want = std::fs::read_to_string(&single).unwrap();
     assert_eq!(std::fs::read_to_string(&merged).unwrap(), want);
     assert_eq!(want.lines().count(), 3, "header + lung1 + brain1, no ghost");
+}
+
+/// A tiny perturbation chain: 2 settings (rotation -10 and 10 degrees, with noise) x 1
+/// replicate plus `none` per case, three families (a second per run on lung1 and brain1).
+const PERTURB: &str = r#"
+families = ["stat", "ih", "glcm"]
+discretisation = { bin-width = { width = 25.0, origin = "pyradiomics" } }
+texture = { mode = "pyradiomics" }
+
+[perturbation]
+repeats = 1
+rotation = [-10.0, 10.0]
+noise = [1.0]
+"#;
+
+/// `a` followed by `b`.
+fn joined<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<&'a str> {
+    a.iter().chain(b).copied().collect()
+}
+
+/// `perturb` arguments (without `--out`) for `cohort` and the [`PERTURB`] chain in `dir`.
+fn perturb_args(dir: &Path, cohort: &Path) -> Vec<String> {
+    let config = dir.join("perturb.toml");
+    std::fs::write(&config, PERTURB).unwrap();
+    ["perturb", "--cohort", s(cohort), "--config", s(&config), "--seed", "5"]
+        .map(String::from)
+        .to_vec()
+}
+
+#[test]
+fn perturb_sharded_and_merged_is_byte_identical() {
+    // lung1 and brain1 x (none + 2 settings) = 6 items in 3 parts, plus a case whose image
+    // is missing: a single run leaves it out and exits 2, and so must the merge.
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = cohort(dir.path());
+    let mut text = std::fs::read_to_string(&cohort).unwrap();
+    text += "ghost,missing_image.nrrd,missing_label.nrrd\n";
+    std::fs::write(&cohort, text).unwrap();
+    let base = perturb_args(dir.path(), &cohort);
+    let mut base: Vec<&str> = base.iter().map(String::as_str).collect();
+    base.insert(0, "--quiet");
+    let single = dir.path().join("single.csv");
+    let o = radaudit(&joined(&base, &["--out", s(&single)]));
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Part 1 is killed (SIGABRT) after its first item: no part file; a rerun redoes it.
+    let out = dir.path().join("sharded.csv");
+    let killed = Command::new(env!("CARGO_BIN_EXE_radaudit"))
+        .args(joined(&base, &["--out", s(&out), "--shard", "1/3"]))
+        .env("RADAUDIT_FAULT_ABORT_AFTER", "1")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success(), "the fault hook must kill part 1");
+    let dir_parts = PathBuf::from(format!("{}.parts", out.display()));
+    assert!(
+        !dir_parts.exists() || parts(&out).is_empty(),
+        "a killed part leaves no part file"
+    );
+
+    let merged = dir.path().join("merged.csv");
+    let o = shard_and_merge(&joined(&base, &["--out", s(&out)]), 3, &out, &merged);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = std::fs::read(&single).unwrap();
+    assert_eq!(std::fs::read(&merged).unwrap(), want);
+
+    // Items are (case, setting, replicate), so both cases are split across the parts.
+    let mut ids: Vec<(usize, String)> = Vec::new();
+    for (i, p) in parts(&out).iter().enumerate() {
+        for item in json(p)["items"].as_array().unwrap() {
+            ids.push((i, item["id"].as_str().unwrap().to_string()));
+        }
+    }
+    assert_eq!(ids.len(), 9, "{ids:?}");
+    let lung1_parts: std::collections::BTreeSet<usize> = ids
+        .iter()
+        .filter(|(_, id)| id.starts_with("lung1/"))
+        .map(|(i, _)| *i)
+        .collect();
+    assert!(lung1_parts.len() > 1, "lung1 in one part only: {ids:?}");
+    assert!(ids.iter().any(|(_, id)| id == "lung1/none/1"), "{ids:?}");
+    assert!(ids.iter().any(|(_, id)| id == "brain1/rot=10;noise=1/1"), "{ids:?}");
+
+    // The table: header + 6 items x the same feature count, in the single run's order.
+    let text = String::from_utf8(want).unwrap();
+    let keys: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    let mut order = keys.clone();
+    order.dedup();
+    assert_eq!(
+        order,
+        [
+            "lung1,none,1",
+            "lung1,rot=-10;noise=1,1",
+            "lung1,rot=10;noise=1,1",
+            "brain1,none,1",
+            "brain1,rot=-10;noise=1,1",
+            "brain1,rot=10;noise=1,1",
+        ]
+    );
+    assert_eq!(keys.len() % 6, 0);
+
+    // A single run into the folder of the parts says what the folder holds.
+    let o = radaudit(&joined(&base, &["--out", s(&out)]));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("holds the parts of a sharded run"), "{err}");
+    assert_eq!(parts(&out).len(), 3, "the parts are kept");
+
+    // A rerun of every part skips them all and the merge is unchanged.
+    let before: Vec<SystemTime> = parts(&out).iter().map(|p| mtime(p)).collect();
+    let again = dir.path().join("again.csv");
+    let o = shard_and_merge(&joined(&base, &["--out", s(&out)]), 3, &out, &again);
+    assert_eq!(o.status.code(), Some(2));
+    let after: Vec<SystemTime> = parts(&out).iter().map(|p| mtime(p)).collect();
+    assert_eq!(before, after);
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&single).unwrap());
 }
 
 fn null_args<'a>(out: &'a Path, claimed: Option<&'a str>, reps: &'a str) -> Vec<&'a str> {
@@ -490,6 +609,18 @@ fn slurm_dry_run_prints_an_array_and_a_dependent_merge() {
     assert!(text.contains("part-*-of-0004-*.json --out "), "{text}");
     assert!(!PathBuf::from(format!("{}.parts", out.display())).exists());
 
+    // perturb runs in parts too.
+    let p_out = dir.path().join("long.csv");
+    let cohort = cohort(dir.path());
+    let mut a = vec!["slurm".to_string()];
+    a.extend(perturb_args(dir.path(), &cohort));
+    a.extend(["--out", s(&p_out), "--parts", "3", "--dry-run"].map(String::from));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let text = String::from_utf8_lossy(&ok(&a).stdout).into_owned();
+    assert!(text.contains("#SBATCH --array=0-2\n"), "{text}");
+    assert!(text.contains(" perturb --cohort "), "{text}");
+    assert!(text.contains("long.csv.parts/part-*-of-0003-*.json --out "), "{text}");
+
     // Commands that cannot run in parts, and missing --parts, are usage errors.
     let o = radaudit(&["slurm", "inspect", "x.nrrd", "--parts", "2", "--dry-run"]);
     assert_eq!(o.status.code(), Some(2));
@@ -637,5 +768,50 @@ fn slurm_job_array_and_dependent_merge_equal_a_local_run() {
         local_done.as_secs_f64(),
         first.as_secs_f64(),
         (start.elapsed() - local_done - first).as_secs_f64()
+    );
+}
+
+#[test]
+fn slurm_perturb_job_array_and_dependent_merge_equal_a_local_run() {
+    if std::env::var("RADAUDIT_SLURM").as_deref() != Ok("1") {
+        eprintln!(
+            "SKIPPED: Slurm is not running (start it with tests/slurm/start.sh and set \
+             RADAUDIT_SLURM=1 and SLURM_CONF, as .ci/run does)"
+        );
+        return;
+    }
+    let start = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = cohort(dir.path());
+    let base = perturb_args(dir.path(), &cohort);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let local = dir.path().join("local.csv");
+    let mut a = vec!["--quiet"];
+    a.extend(&base);
+    a.extend(["--out", s(&local)]);
+    ok(&a);
+
+    // 6 items (lung1 and brain1 x none and 2 settings) in a 3-task array, then the merge.
+    let out = dir.path().join("cluster.csv");
+    let mut a = vec!["slurm"];
+    a.extend(&base);
+    a.extend(["--out", s(&out), "--parts", "3", "--time", "00:10:00", "--submit"]);
+    let o = ok(&a);
+    let (array, merge) = job_ids(&o.stdout);
+    wait_for(&format!("{array},{merge}"), Duration::from_secs(300));
+    assert!(
+        out.exists(),
+        "the merge job wrote nothing; Slurm logs:\n{}",
+        slurm_logs(&out)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
+    let logs = slurm_logs(&out);
+    for task in 0..3 {
+        assert!(task_log(&logs, &array, task).contains("wrote part"), "{logs}");
+    }
+    assert_eq!(parts(&out).len(), 3);
+    eprintln!(
+        "slurm perturb test: {:.1} s in all",
+        start.elapsed().as_secs_f64()
     );
 }

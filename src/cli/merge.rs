@@ -42,6 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match merged.command.as_str() {
         "extract" => super::extract::merge(&merged, &args.out),
         "null" => super::null::merge(&merged, &args.out),
+        "perturb" => super::perturb::merge(&merged, &args.out),
         "audit" => super::audit::merge(&merged, &args.out),
         other => anyhow::bail!("parts of `{other}` cannot be merged by this radaudit"),
     }

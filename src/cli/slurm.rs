@@ -22,7 +22,7 @@ Examples:
   radaudit slurm null --n 100 --prevalence 0.5 --candidates 1000 \\
       --selected 10 --design cv --reps 10000 --out null.json --parts 20 --dry-run
 
-Commands: extract --cohort, null, audit. The scripts and Slurm logs go to
+Commands: extract --cohort, perturb, null, audit. The scripts and Slurm logs go to
 OUT.parts/ (slurm-array.sh, slurm-merge.sh); task I runs
 `radaudit COMMAND ... --shard I/N`, skipping a part already complete, so
 resubmitting after a failure redoes only the missing parts. Options of
@@ -283,9 +283,10 @@ fn validate(args: &Args) -> anyhow::Result<Job> {
         }
         Command::Null(a) => a.out,
         Command::Audit(a) => a.out,
-        // TODO(shard): perturb and cv join here once they take --shard.
+        Command::Perturb(a) => a.out,
+        // TODO(shard): cv joins here once it takes --shard.
         _ => anyhow::bail!(
-            "`{}` cannot run in parts; commands: extract --cohort, null, audit",
+            "`{}` cannot run in parts; commands: extract --cohort, perturb, null, audit",
             args.command[0]
         ),
     };

@@ -110,6 +110,17 @@ pub enum PerturbError {
         /// The checkpoint folder.
         dir: std::path::PathBuf,
     },
+    /// The checkpoint folder holds the parts of a sharded run (`--shard`).
+    #[error(
+        "{}: holds the parts of a sharded run (--shard I/N); write their table with \
+         `radaudit merge {}/part-*.json --out OUT`, or choose another --out",
+        dir.display(),
+        dir.display()
+    )]
+    ShardedParts {
+        /// The folder of the parts.
+        dir: std::path::PathBuf,
+    },
     /// The run stopped early on request (fault injection); a rerun resumes it.
     #[error("stopped after {finished} finished items (RADAUDIT_ABORT_AFTER); rerun to resume")]
     Interrupted {

@@ -15,6 +15,10 @@
 //! resumed run writes the same bytes as an uninterrupted one. A folder from another run
 //! is refused. The folder is removed once the table is written.
 //!
+//! This checkpoint serves one process. To spread a run over machines, `radaudit perturb
+//! --shard I/N` computes part of the items (`cli::perturb`, module `shard`), and
+//! `radaudit merge` writes the table this run writes.
+//!
 //! An item whose perturbation fails (e.g. an erosion that empties a small ROI) is logged
 //! and recorded as failed in its part, so it is not retried; a case that cannot be read
 //! writes no parts and is retried by a rerun.
@@ -31,6 +35,7 @@ use super::chain::{self, CaseBase, NoiseSigma, Plan, Setting};
 use super::{noise, PerturbError, Sample};
 use crate::features::config::{ExtractConfig, Names};
 use crate::features::extract::{extract_in_frame, rename, Case};
+use crate::features::FeatureList;
 use crate::image::{self, DataType, Mask, Volume};
 use crate::preprocess::Frame;
 use crate::table::{csv_field, fmt_num, write_atomic, LONG_COLUMNS};
@@ -161,6 +166,12 @@ pub fn load_case(
     ))
 }
 
+/// The perturbation column of an item: `none` or the setting's name.
+pub fn item_label(item: Item, settings: &[Setting]) -> String {
+    item.setting
+        .map_or_else(|| "none".to_string(), |i| settings[i].name())
+}
+
 /// Perturbs and extracts one item; returns its CSV rows and the perturbation and
 /// extraction times.
 ///
@@ -177,14 +188,40 @@ pub fn run_item(
     item: Item,
     opts: &RunOptions,
 ) -> Result<(String, f64, f64), PerturbError> {
+    let (feats, perturb_s, extract_s) =
+        item_features(case, base, frame, config, plan, settings, item, opts)?;
+    let label = item_label(item, settings);
+    Ok((
+        long_rows(case, &label, item.replicate, &feats),
+        perturb_s,
+        extract_s,
+    ))
+}
+
+/// Perturbs and extracts one item; returns its features (named as `opts.names` asks, in
+/// table order) and the perturbation and extraction times.
+///
+/// # Errors
+/// The perturbation's or the extraction's error.
+#[allow(clippy::too_many_arguments)]
+pub fn item_features(
+    case: &str,
+    base: &CaseBase,
+    frame: &Frame,
+    config: &ExtractConfig,
+    plan: &Plan,
+    settings: &[Setting],
+    item: Item,
+    opts: &RunOptions,
+) -> Result<(FeatureList, f64, f64), PerturbError> {
     let t0 = Instant::now();
-    let (label, perturbed, cfg) = match item.setting {
-        None => ("none".to_string(), None, None),
+    let label = item_label(item, settings);
+    let (perturbed, cfg) = match item.setting {
+        None => (None, None),
         Some(i) => {
             let s = &settings[i];
-            let name = s.name();
             let p = chain::apply(plan, base, s, opts.seed, case, item.replicate)?;
-            (name, Some(p), Some(chain::config_for(config, s)))
+            (Some(p), Some(chain::config_for(config, s)))
         }
     };
     let sample: &Sample = perturbed.as_ref().unwrap_or(&base.sample);
@@ -201,22 +238,29 @@ pub fn run_item(
         frame,
     )?;
     let extract_s = t1.elapsed().as_secs_f64();
+    Ok((rename(feats, opts.names), perturb_s, extract_s))
+}
 
-    let prefix = format!(
-        "{},{},{},",
-        csv_field(case),
-        csv_field(&label),
-        item.replicate
-    );
+/// The long-table rows of one item (`case_id,perturbation,replicate,feature,value`, one
+/// line per feature).
+pub fn long_rows(case: &str, label: &str, replicate: usize, feats: &[(String, f64)]) -> String {
+    let prefix = format!("{},{},{},", csv_field(case), csv_field(label), replicate);
     let mut rows = String::new();
-    for (name, v) in rename(feats, opts.names) {
+    for (name, v) in feats {
         rows.push_str(&prefix);
-        rows.push_str(&csv_field(&name));
+        rows.push_str(&csv_field(name));
         rows.push(',');
-        rows.push_str(&fmt_num(v));
+        rows.push_str(&fmt_num(*v));
         rows.push('\n');
     }
-    Ok((rows, perturb_s, extract_s))
+    rows
+}
+
+/// The long table's header line (with its newline).
+pub fn long_header() -> String {
+    let mut text = LONG_COLUMNS.join(",");
+    text.push('\n');
+    text
 }
 
 /// Runs every item of every case and writes the long table to `out` (atomically);
@@ -286,9 +330,7 @@ pub fn run(
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            let label = item
-                .setting
-                .map_or_else(|| "none".to_string(), |i| settings[i].name());
+            let label = item_label(item, &settings);
             let part = match run_item(&case.id, &base, &frame, config, plan, &settings, item, opts)
             {
                 Ok((rows, tp, te)) => {
@@ -351,8 +393,7 @@ pub fn run(
     }
 
     // Assemble in table order.
-    let mut text = LONG_COLUMNS.join(",");
-    text.push('\n');
+    let mut text = long_header();
     for ci in 0..cases.len() {
         for ii in 0..items.len() {
             let p = part_path(&dir, ci, ii);
@@ -404,6 +445,11 @@ fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> String
 /// Creates the checkpoint folder with its manifest, or checks an existing one.
 fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
     let file = dir.join("manifest");
+    if dir.exists() && !file.exists() && holds_shard_parts(dir) {
+        return Err(PerturbError::ShardedParts {
+            dir: dir.to_path_buf(),
+        });
+    }
     if dir.exists() {
         let found = std::fs::read_to_string(&file).unwrap_or_default();
         if found.trim() != manifest {
@@ -416,6 +462,15 @@ fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
     }
     write_atomic(&file, format!("{manifest}\n").as_bytes())?;
     Ok(())
+}
+
+/// Whether `dir` holds part files of a sharded run (`part-*.json`, module `shard`), which
+/// share the folder name `OUT.parts` with this checkpoint.
+fn holds_shard_parts(dir: &Path) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with("part-") && name.ends_with(".json")
+    })
 }
 
 /// Writes a perturbed sample as `DIR/<case>/<setting>__r<replicate>_{image,mask}.nii.gz`.
