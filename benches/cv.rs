@@ -43,16 +43,7 @@ fn bench(c: &mut Criterion) {
         ..PathOptions::default()
     };
     c.bench_function("lasso_logistic_path_160x1000_50_lambdas", |b| {
-        b.iter(|| {
-            fit_path(
-                d.x.view(),
-                &rows,
-                &cols,
-                Response::Binary(y),
-                &opts,
-            )
-            .unwrap()
-        })
+        b.iter(|| fit_path(d.x.view(), &rows, &cols, Response::Binary(y), &opts).unwrap())
     });
     let pipe = Pipeline {
         prefilter: None,

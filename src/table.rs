@@ -691,14 +691,20 @@ pub struct FeatureTable {
 /// Whether a cell marks a missing value: empty, `NA`, `N/A`, `NaN` or `null` (any case).
 fn is_missing(cell: &str) -> bool {
     let c = cell.trim();
-    c.is_empty() || ["na", "n/a", "nan", "null"].iter().any(|m| c.eq_ignore_ascii_case(m))
+    c.is_empty()
+        || ["na", "n/a", "nan", "null"]
+            .iter()
+            .any(|m| c.eq_ignore_ascii_case(m))
 }
 
 /// Reads a wide feature table (see [`parse_feature_table`]).
 ///
 /// # Errors
 /// [`TableError::Read`] and everything [`parse_feature_table`] returns.
-pub fn read_feature_table(path: &Path, spec: &FeatureTableSpec) -> Result<FeatureTable, TableError> {
+pub fn read_feature_table(
+    path: &Path,
+    spec: &FeatureTableSpec,
+) -> Result<FeatureTable, TableError> {
     parse_feature_table(&read_text(path)?, path, spec)
 }
 
@@ -722,7 +728,10 @@ pub fn parse_feature_table(
     let header: Vec<String> = raw_header.iter().map(|h| h.trim().to_string()).collect();
     for (raw, h) in raw_header.iter().zip(&header) {
         if raw != h {
-            tracing::warn!("{}: header {raw:?} has stray spaces; read as {h:?}", path.display());
+            tracing::warn!(
+                "{}: header {raw:?} has stray spaces; read as {h:?}",
+                path.display()
+            );
         }
     }
     let named = |list: &[String]| -> Result<Vec<usize>, TableError> {
@@ -743,7 +752,10 @@ pub fn parse_feature_table(
     };
     let feat_pos: Vec<usize> = (0..header.len())
         .filter(|&c| {
-            Some(c) != id_pos && !num_pos.contains(&c) && !text_pos.contains(&c) && !ignored(&header[c])
+            Some(c) != id_pos
+                && !num_pos.contains(&c)
+                && !text_pos.contains(&c)
+                && !ignored(&header[c])
         })
         .collect();
 
@@ -769,8 +781,14 @@ pub fn parse_feature_table(
                 message: format!("{} fields, header has {}", rec.len(), header.len()),
             });
         }
-        let id = id_pos.map(|c| rec[c].trim().to_string()).unwrap_or_default();
-        ids.push(if id.is_empty() { format!("row{line}") } else { id });
+        let id = id_pos
+            .map(|c| rec[c].trim().to_string())
+            .unwrap_or_default();
+        ids.push(if id.is_empty() {
+            format!("row{line}")
+        } else {
+            id
+        });
         lines.push(line);
         for (k, &c) in num_pos.iter().enumerate() {
             numeric[k].push(parse_finite(&rec[c], path, line, &header[c])?);
@@ -849,12 +867,20 @@ pub fn parse_feature_table(
             notes.push(msg);
         }
     }
-    if matches!(spec.missing, MissingPolicy::Drop | MissingPolicy::DropColumns) {
+    if matches!(
+        spec.missing,
+        MissingPolicy::Drop | MissingPolicy::DropColumns
+    ) {
         for (j, k) in keep_col.iter_mut().enumerate() {
-            let miss = (0..values.len()).filter(|&i| keep_row[i] && values[i][j].is_nan()).count();
+            let miss = (0..values.len())
+                .filter(|&i| keep_row[i] && values[i][j].is_nan())
+                .count();
             if miss > 0 {
                 *k = false;
-                let msg = format!("column {:?} dropped ({miss} missing cells)", header[feat_pos[j]]);
+                let msg = format!(
+                    "column {:?} dropped ({miss} missing cells)",
+                    header[feat_pos[j]]
+                );
                 tracing::warn!("{}: {msg}", path.display());
                 notes.push(msg);
             }
@@ -868,7 +894,8 @@ pub fn parse_feature_table(
             path: path.to_path_buf(),
         });
     }
-    let x = ndarray::Array2::from_shape_fn((rows.len(), cols.len()), |(i, j)| values[rows[i]][cols[j]]);
+    let x =
+        ndarray::Array2::from_shape_fn((rows.len(), cols.len()), |(i, j)| values[rows[i]][cols[j]]);
     let pick = |v: &Vec<f64>| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
     Ok(FeatureTable {
         source: path.to_path_buf(),
@@ -886,7 +913,12 @@ pub fn parse_feature_table(
             .text_cols
             .iter()
             .zip(&texts)
-            .map(|(n, v)| (n.trim().to_string(), rows.iter().map(|&i| v[i].clone()).collect()))
+            .map(|(n, v)| {
+                (
+                    n.trim().to_string(),
+                    rows.iter().map(|&i| v[i].clone()).collect(),
+                )
+            })
             .collect(),
         notes,
     })
@@ -1035,15 +1067,21 @@ mod tests {
     #[test]
     fn feature_table_errors_name_file_line_and_column() {
         let text = "id,y,f1,f2\na,1,0.5,2\nb,0,,3\n";
-        let err = parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Error)).unwrap_err();
+        let err =
+            parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Error)).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("h.csv") && msg.contains("line 3") && msg.contains("\"f1\""), "{msg}");
+        assert!(
+            msg.contains("h.csv") && msg.contains("line 3") && msg.contains("\"f1\""),
+            "{msg}"
+        );
         assert!(msg.contains("--missing"), "{msg}");
         let text = "id,y,f1,f2\na,1,0.5,abc\n";
-        let err = parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Drop)).unwrap_err();
+        let err =
+            parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Drop)).unwrap_err();
         assert!(err.to_string().contains("--ignore"), "{err}");
         let text = "id,y,f1\na,,0.5\n";
-        let err = parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Drop)).unwrap_err();
+        let err =
+            parse_feature_table(text, Path::new("h.csv"), &spec(MissingPolicy::Drop)).unwrap_err();
         assert!(err.to_string().contains("\"y\""), "{err}");
     }
 }

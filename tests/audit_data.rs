@@ -88,7 +88,11 @@ repeats = 2
 
     let v = verdict(&out, "melanoma-claim--auc");
     assert_eq!(v["verdict"], "does not survive");
-    assert_eq!(check(&v, "null")["outcome"], "pass", "the design alone passes");
+    assert_eq!(
+        check(&v, "null")["outcome"],
+        "pass",
+        "the design alone passes"
+    );
     let re = check(&v, "re-estimate");
     assert_eq!(re["outcome"], "fail");
     // No signal: the honest estimate is near chance (README: RF 5-fold CV 0.488).
@@ -111,10 +115,22 @@ fn data_table_errors_name_the_key() {
     let cases = [
         ("outcome = \"y\"\n", "data.table"),
         ("table = \"t.csv\"\n", "data.outcome"),
-        ("table = \"t.csv\"\noutcome = \"y\"\ntime = \"t\"\nevent = \"e\"\n", "data.outcome"),
-        ("table = \"t.csv\"\noutcome = \"y\"\ncolour = 1\n", "data.colour"),
-        ("table = \"t.csv\"\noutcome = \"y\"\nsplit = \"cohort\"\n", "data.split"),
-        ("table = \"t.csv\"\noutcome = \"y\"\npermutations = 0\n", "data.permutations"),
+        (
+            "table = \"t.csv\"\noutcome = \"y\"\ntime = \"t\"\nevent = \"e\"\n",
+            "data.outcome",
+        ),
+        (
+            "table = \"t.csv\"\noutcome = \"y\"\ncolour = 1\n",
+            "data.colour",
+        ),
+        (
+            "table = \"t.csv\"\noutcome = \"y\"\nsplit = \"cohort\"\n",
+            "data.split",
+        ),
+        (
+            "table = \"t.csv\"\noutcome = \"y\"\npermutations = 0\n",
+            "data.permutations",
+        ),
     ];
     for (i, (body, key)) in cases.iter().enumerate() {
         let file = dir.path().join(format!("s{i}.toml"));

@@ -32,7 +32,10 @@ fn run(dir: &Path, argv: &[String]) -> (Option<i32>, String) {
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             let out = child.wait_with_output().expect("output");
-            return (status.code(), String::from_utf8_lossy(&out.stderr).into_owned());
+            return (
+                status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
         }
         if start.elapsed() > LIMIT {
             let _ = child.kill();
@@ -51,7 +54,11 @@ fn check(setup: impl FnOnce(&Path) -> Vec<String>, code: i32, want: &[&str]) {
         !stderr.contains("panicked"),
         "radaudit {argv:?} panicked:\n{stderr}"
     );
-    assert_eq!(got, Some(code), "radaudit {argv:?}: exit code; stderr:\n{stderr}");
+    assert_eq!(
+        got,
+        Some(code),
+        "radaudit {argv:?}: exit code; stderr:\n{stderr}"
+    );
     let lower = stderr.to_lowercase();
     for w in want {
         assert!(
@@ -90,7 +97,11 @@ case!(nifti_bad_magic, 2, ["img.nii", "magic"], |d| {
 });
 
 case!(nifti_absurd_dimensions, 2, ["img.nii", "voxels"], |d| {
-    put(d, "img.nii", &nifti([30000, 30000, 30000], [1.0; 3], 4, 16, &[0; 64]));
+    put(
+        d,
+        "img.nii",
+        &nifti([30000, 30000, 30000], [1.0; 3], 4, 16, &[0; 64]),
+    );
     args(&["inspect", "img.nii"])
 });
 
@@ -100,35 +111,64 @@ case!(nifti_zero_dimension, 2, ["img.nii", "dim"], |d| {
 });
 
 case!(nifti_negative_dimension, 2, ["img.nii", "dim"], |d| {
-    put(d, "img.nii", &nifti([4, -4, 2], [1.0; 3], 4, 16, &int16_ramp(32)));
+    put(
+        d,
+        "img.nii",
+        &nifti([4, -4, 2], [1.0; 3], 4, 16, &int16_ramp(32)),
+    );
     args(&["inspect", "img.nii"])
 });
 
-case!(nifti_zero_spacing, 2, ["img.nii", "non-zero voxel step"], |d| {
-    put(d, "img.nii", &nifti([4, 4, 2], [1.0, 0.0, 2.0], 4, 16, &int16_ramp(32)));
-    args(&["inspect", "img.nii"])
-});
+case!(
+    nifti_zero_spacing,
+    2,
+    ["img.nii", "non-zero voxel step"],
+    |d| {
+        put(
+            d,
+            "img.nii",
+            &nifti([4, 4, 2], [1.0, 0.0, 2.0], 4, 16, &int16_ramp(32)),
+        );
+        args(&["inspect", "img.nii"])
+    }
+);
 
 case!(nifti_nan_spacing, 2, ["img.nii"], |d| {
-    put(d, "img.nii", &nifti([4, 4, 2], [1.0, f32::NAN, 2.0], 4, 16, &int16_ramp(32)));
+    put(
+        d,
+        "img.nii",
+        &nifti([4, 4, 2], [1.0, f32::NAN, 2.0], 4, 16, &int16_ramp(32)),
+    );
     args(&["inspect", "img.nii"])
 });
 
 case!(nifti_unknown_datatype, 2, ["img.nii", "datatype"], |d| {
-    put(d, "img.nii", &nifti([4, 4, 2], [1.0, 1.0, 2.0], 1234, 16, &int16_ramp(32)));
+    put(
+        d,
+        "img.nii",
+        &nifti([4, 4, 2], [1.0, 1.0, 2.0], 1234, 16, &int16_ramp(32)),
+    );
     args(&["inspect", "img.nii"])
 });
 
 // Redundant with datatype by the standard: read by the datatype, with a warning.
 case!(nifti_bitpix_mismatch, 0, ["img.nii", "bitpix is 32"], |d| {
-    put(d, "img.nii", &nifti([4, 4, 2], [1.0, 1.0, 2.0], 4, 32, &int16_ramp(32)));
+    put(
+        d,
+        "img.nii",
+        &nifti([4, 4, 2], [1.0, 1.0, 2.0], 4, 32, &int16_ramp(32)),
+    );
     args(&["inspect", "img.nii"])
 });
 
 case!(nifti_nan_voxels, 2, ["img.nii", "finite"], |d| {
     let mut v = vec![1.0f32; 32];
     v[5] = f32::NAN;
-    put(d, "img.nii", &nifti([4, 4, 2], [1.0, 1.0, 2.0], 16, 32, &f32_bytes(&v)));
+    put(
+        d,
+        "img.nii",
+        &nifti([4, 4, 2], [1.0, 1.0, 2.0], 16, 32, &f32_bytes(&v)),
+    );
     args(&["inspect", "img.nii"])
 });
 
@@ -148,27 +188,44 @@ case!(nifti_gzip_corrupt, 2, ["img.nii.gz"], |d| {
     args(&["inspect", "img.nii.gz"])
 });
 
-case!(nifti_gzip_bomb_behind_small_header, 2, ["img.nii.gz", "past the voxel"], |d| {
-    // 32 voxels, then 200 MB of zeros in the same stream: reading must stop early.
-    let mut raw = nifti_ok();
-    raw.resize(raw.len() + 200_000_000, 0);
-    put(d, "img.nii.gz", &gzip(&raw));
-    args(&["inspect", "img.nii.gz"])
-});
+case!(
+    nifti_gzip_bomb_behind_small_header,
+    2,
+    ["img.nii.gz", "past the voxel"],
+    |d| {
+        // 32 voxels, then 200 MB of zeros in the same stream: reading must stop early.
+        let mut raw = nifti_ok();
+        raw.resize(raw.len() + 200_000_000, 0);
+        put(d, "img.nii.gz", &gzip(&raw));
+        args(&["inspect", "img.nii.gz"])
+    }
+);
 
-case!(nifti_gzip_bomb_claiming_huge_volume, 2, ["img.nii.gz", "voxels"], |d| {
-    put(d, "img.nii.gz", &gzip(&nifti([32000, 32000, 32000], [1.0; 3], 4, 16, &[0; 16])));
-    args(&["inspect", "img.nii.gz"])
-});
+case!(
+    nifti_gzip_bomb_claiming_huge_volume,
+    2,
+    ["img.nii.gz", "voxels"],
+    |d| {
+        put(
+            d,
+            "img.nii.gz",
+            &gzip(&nifti([32000, 32000, 32000], [1.0; 3], 4, 16, &[0; 16])),
+        );
+        args(&["inspect", "img.nii.gz"])
+    }
+);
 
 case!(empty_file, 2, ["img.nii"], |d| {
     put(d, "img.nii", b"");
     args(&["inspect", "img.nii"])
 });
 
-case!(missing_image_file, 2, ["nothere.nii", "no such file"], |_d| {
-    args(&["inspect", "nothere.nii"])
-});
+case!(
+    missing_image_file,
+    2,
+    ["nothere.nii", "no such file"],
+    |_d| { args(&["inspect", "nothere.nii"]) }
+);
 
 case!(unknown_image_extension, 2, ["img.png"], |d| {
     put(d, "img.png", b"\x89PNG\r\n");
@@ -181,7 +238,11 @@ case!(nrrd_not_nrrd, 2, ["img.nrrd", "nrrd"], |d| {
 });
 
 case!(nrrd_missing_sizes, 2, ["img.nrrd", "sizes"], |d| {
-    put(d, "img.nrrd", &nrrd(&replace(&nrrd_lines(), "sizes", ""), &int16_ramp(32)));
+    put(
+        d,
+        "img.nrrd",
+        &nrrd(&replace(&nrrd_lines(), "sizes", ""), &int16_ramp(32)),
+    );
     args(&["inspect", "img.nrrd"])
 });
 
@@ -213,15 +274,20 @@ case!(nrrd_zero_direction, 2, ["img.nrrd", "direction"], |d| {
     args(&["inspect", "img.nrrd"])
 });
 
-case!(nrrd_parallel_directions, 2, ["img.nrrd", "direction"], |d| {
-    let lines = replace(
-        &nrrd_lines(),
-        "space directions",
-        "space directions: (1,0,0) (2,0,0) (0,0,2)",
-    );
-    put(d, "img.nrrd", &nrrd(&lines, &int16_ramp(32)));
-    args(&["inspect", "img.nrrd"])
-});
+case!(
+    nrrd_parallel_directions,
+    2,
+    ["img.nrrd", "direction"],
+    |d| {
+        let lines = replace(
+            &nrrd_lines(),
+            "space directions",
+            "space directions: (1,0,0) (2,0,0) (0,0,2)",
+        );
+        put(d, "img.nrrd", &nrrd(&lines, &int16_ramp(32)));
+        args(&["inspect", "img.nrrd"])
+    }
+);
 
 case!(nrrd_truncated_raw, 2, ["img.nrrd", "truncated"], |d| {
     put(d, "img.nrrd", &nrrd(&nrrd_lines(), &int16_ramp(20)));
@@ -241,12 +307,17 @@ case!(nrrd_unknown_encoding, 2, ["img.nrrd", "encoding"], |d| {
     args(&["inspect", "img.nrrd"])
 });
 
-case!(nrrd_detached_data_missing, 2, ["img.nhdr", "img.raw"], |d| {
-    let mut lines = nrrd_lines();
-    lines.push("data file: img.raw");
-    put(d, "img.nhdr", &nrrd(&lines, b""));
-    args(&["inspect", "img.nhdr"])
-});
+case!(
+    nrrd_detached_data_missing,
+    2,
+    ["img.nhdr", "img.raw"],
+    |d| {
+        let mut lines = nrrd_lines();
+        lines.push("data file: img.raw");
+        put(d, "img.nhdr", &nrrd(&lines, b""));
+        args(&["inspect", "img.nhdr"])
+    }
+);
 
 case!(nrrd_bad_number, 2, ["img.nrrd", "sizes"], |d| {
     let lines = replace(&nrrd_lines(), "sizes", "sizes: 4 four 2");
@@ -254,11 +325,16 @@ case!(nrrd_bad_number, 2, ["img.nrrd", "sizes"], |d| {
     args(&["inspect", "img.nrrd"])
 });
 
-case!(dicom_folder_without_slices, 2, ["ct", "no DICOM image slices"], |d| {
-    std::fs::create_dir(d.join("ct")).unwrap();
-    put(&d.join("ct"), "notes.txt", b"not a slice");
-    args(&["inspect", "ct"])
-});
+case!(
+    dicom_folder_without_slices,
+    2,
+    ["ct", "no DICOM image slices"],
+    |d| {
+        std::fs::create_dir(d.join("ct")).unwrap();
+        put(&d.join("ct"), "notes.txt", b"not a slice");
+        args(&["inspect", "ct"])
+    }
+);
 
 case!(dicom_truncated_file, 2, ["ct"], |d| {
     std::fs::create_dir(d.join("ct")).unwrap();
@@ -273,7 +349,9 @@ case!(dicom_truncated_file, 2, ["ct"], |d| {
 fn image_and_mask(d: &Path, pixdim: [f32; 3], labels: &[u8]) -> Vec<String> {
     put(d, "img.nii", &nifti_ok());
     put(d, "mask.nii", &nifti_mask(pixdim, labels));
-    args(&["extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv"])
+    args(&[
+        "extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv",
+    ])
 }
 
 case!(mask_empty, 2, ["mask.nii", "empty"], |d| {
@@ -284,11 +362,22 @@ case!(mask_wrong_spacing, 2, ["mask.nii", "spacing"], |d| {
     image_and_mask(d, [1.0, 1.0, 3.0], &cube_labels())
 });
 
-case!(mask_wrong_size, 2, ["mask.nii", "grid [4, 4, 1] differs"], |d| {
-    put(d, "img.nii", &nifti_ok());
-    put(d, "mask.nii", &nifti([4, 4, 1], [1.0, 1.0, 2.0], 2, 8, &[1; 16]));
-    args(&["extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv"])
-});
+case!(
+    mask_wrong_size,
+    2,
+    ["mask.nii", "grid [4, 4, 1] differs"],
+    |d| {
+        put(d, "img.nii", &nifti_ok());
+        put(
+            d,
+            "mask.nii",
+            &nifti([4, 4, 1], [1.0, 1.0, 2.0], 2, 8, &[1; 16]),
+        );
+        args(&[
+            "extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv",
+        ])
+    }
+);
 
 case!(mask_label_absent, 2, ["mask.nii", "label 3"], |d| {
     let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
@@ -301,22 +390,38 @@ case!(mask_non_integer_labels, 2, ["mask.nii", "integer"], |d| {
     let mut v = vec![0.0f32; 32];
     v[5] = 0.5;
     v[6] = 1.0;
-    put(d, "mask.nii", &nifti([4, 4, 2], [1.0, 1.0, 2.0], 16, 32, &f32_bytes(&v)));
-    args(&["extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv"])
+    put(
+        d,
+        "mask.nii",
+        &nifti([4, 4, 2], [1.0, 1.0, 2.0], 16, 32, &f32_bytes(&v)),
+    );
+    args(&[
+        "extract", "--image", "img.nii", "--mask", "mask.nii", "--out", "f.csv",
+    ])
 });
 
-case!(extract_refuses_output_over_input, 2, ["refusing to write", "img.nii", "input"], |d| {
-    let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
-    let at = a.iter().position(|x| x == "f.csv").unwrap();
-    a[at] = "img.nii".to_string();
-    a.extend(args(&["--config", "pyradiomics-default"]));
-    a
-});
+case!(
+    extract_refuses_output_over_input,
+    2,
+    ["refusing to write", "img.nii", "input"],
+    |d| {
+        let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
+        let at = a.iter().position(|x| x == "f.csv").unwrap();
+        a[at] = "img.nii".to_string();
+        a.extend(args(&["--config", "pyradiomics-default"]));
+        a
+    }
+);
 
-case!(stability_refuses_output_over_input, 2, ["refusing to write", "long.csv"], |d| {
-    put(d, "long.csv", long_table("").as_bytes());
-    args(&["stability", "--input", "long.csv", "--out", "long.csv"])
-});
+case!(
+    stability_refuses_output_over_input,
+    2,
+    ["refusing to write", "long.csv"],
+    |d| {
+        put(d, "long.csv", long_table("").as_bytes());
+        args(&["stability", "--input", "long.csv", "--out", "long.csv"])
+    }
+);
 
 case!(extract_unknown_preset, 2, ["no-such-preset"], |d| {
     let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
@@ -331,23 +436,45 @@ case!(extract_config_unknown_key, 2, ["cfg.toml", "colour"], |d| {
     a
 });
 
-case!(extract_config_negative_bin_width, 2, ["cfg.toml", "width"], |d| {
-    put(d, "cfg.toml", b"discretisation = { bin-width = { width = -25.0 } }\n");
-    let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
-    a.extend(args(&["--config", "cfg.toml"]));
-    a
-});
+case!(
+    extract_config_negative_bin_width,
+    2,
+    ["cfg.toml", "width"],
+    |d| {
+        put(
+            d,
+            "cfg.toml",
+            b"discretisation = { bin-width = { width = -25.0 } }\n",
+        );
+        let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
+        a.extend(args(&["--config", "cfg.toml"]));
+        a
+    }
+);
 
-case!(cohort_missing_image, 2, ["case c1", "gone.nii", "no such file"], |d| {
-    put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
-    put(d, "cohort.csv", b"case_id,image,mask\nc1,gone.nii,mask.nii\n");
-    args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
-});
+case!(
+    cohort_missing_image,
+    2,
+    ["case c1", "gone.nii", "no such file"],
+    |d| {
+        put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
+        put(
+            d,
+            "cohort.csv",
+            b"case_id,image,mask\nc1,gone.nii,mask.nii\n",
+        );
+        args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
+    }
+);
 
 case!(cohort_duplicate_case_ids, 2, ["cohort.csv", "c1"], |d| {
     put(d, "img.nii", &nifti_ok());
     put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
-    put(d, "cohort.csv", b"case_id,image,mask\nc1,img.nii,mask.nii\nc1,img.nii,mask.nii\n");
+    put(
+        d,
+        "cohort.csv",
+        b"case_id,image,mask\nc1,img.nii,mask.nii\nc1,img.nii,mask.nii\n",
+    );
     args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
 });
 
@@ -364,7 +491,10 @@ fn stability(d: &Path, text: &str) -> Vec<String> {
 }
 
 case!(long_missing_value_column, 2, ["long.csv", "value"], |d| {
-    stability(d, "case_id,perturbation,replicate,feature\nc1,none,0,stat.mean\n")
+    stability(
+        d,
+        "case_id,perturbation,replicate,feature\nc1,none,0,stat.mean\n",
+    )
 });
 
 case!(long_nan_value, 2, ["long.csv", "NaN"], |d| {
@@ -379,9 +509,7 @@ case!(long_duplicate_rating, 2, ["long.csv", "c1"], |d| {
     stability(d, &long_table("c1,noise,0,stat.mean,99\n"))
 });
 
-case!(long_empty_file, 2, ["long.csv"], |d| {
-    stability(d, "")
-});
+case!(long_empty_file, 2, ["long.csv"], |d| { stability(d, "") });
 
 case!(long_header_only, 2, ["long.csv"], |d| {
     stability(d, "case_id,perturbation,replicate,feature,value\n")
@@ -392,7 +520,11 @@ case!(long_wrong_field_count, 2, ["long.csv", "line"], |d| {
 });
 
 case!(long_invalid_utf8, 2, ["long.csv"], |d| {
-    put(d, "long.csv", b"case_id,perturbation,replicate,feature,value\n\xff\xfe,x,0,f,1\n");
+    put(
+        d,
+        "long.csv",
+        b"case_id,perturbation,replicate,feature,value\n\xff\xfe,x,0,f,1\n",
+    );
     args(&["stability", "--input", "long.csv", "--out", "s.csv"])
 });
 
@@ -409,18 +541,36 @@ case!(stability_confidence_out_of_range, 2, ["confidence"], |d| {
 });
 
 case!(wide_duplicate_case_and_rater, 2, ["wide.csv", "c1"], |d| {
-    put(d, "wide.csv", b"case_id,reader,stat.mean\nc1,A,1\nc1,A,2\nc2,A,3\nc2,B,4\n");
+    put(
+        d,
+        "wide.csv",
+        b"case_id,reader,stat.mean\nc1,A,1\nc1,A,2\nc2,A,3\nc2,B,4\n",
+    );
     args(&[
-        "stability", "--wide", "wide.csv", "--case-col", "case_id", "--rater-col", "reader",
-        "--out", "s.csv",
+        "stability",
+        "--wide",
+        "wide.csv",
+        "--case-col",
+        "case_id",
+        "--rater-col",
+        "reader",
+        "--out",
+        "s.csv",
     ])
 });
 
 case!(wide_missing_case_column, 2, ["wide.csv", "patient"], |d| {
     put(d, "wide.csv", b"case_id,reader,stat.mean\nc1,A,1\n");
     args(&[
-        "stability", "--wide", "wide.csv", "--case-col", "patient", "--rater-col", "reader",
-        "--out", "s.csv",
+        "stability",
+        "--wide",
+        "wide.csv",
+        "--case-col",
+        "patient",
+        "--rater-col",
+        "reader",
+        "--out",
+        "s.csv",
     ])
 });
 
@@ -436,24 +586,42 @@ case!(compare_duplicate_case_ids, 2, ["ours.csv", "c1"], |d| {
 });
 
 // A text cell is reported and not compared: the feature is missing, so the check fails.
-case!(compare_text_in_numbers, 1, ["ours.csv", "abc", "not a number"], |d| {
-    put(d, "ours.csv", b"case_id,stat.mean\nc1,abc\n");
-    put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
-    args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
-});
+case!(
+    compare_text_in_numbers,
+    1,
+    ["ours.csv", "abc", "not a number"],
+    |d| {
+        put(d, "ours.csv", b"case_id,stat.mean\nc1,abc\n");
+        put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
+        args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
+    }
+);
 
 case!(compare_bad_tolerance_kind, 2, ["tol.csv", "kind"], |d| {
     put(d, "ours.csv", b"case_id,stat.mean\nc1,1\n");
     put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
     put(d, "tol.csv", b"pattern,kind,value\nstat.*,percent,3\n");
-    args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv", "--tolerances", "tol.csv"])
+    args(&[
+        "compare",
+        "--ours",
+        "ours.csv",
+        "--reference",
+        "ref.csv",
+        "--tolerances",
+        "tol.csv",
+    ])
 });
 
-case!(compare_empty_case_id, 2, ["ours.csv", "empty case id"], |d| {
-    put(d, "ours.csv", b"case_id,stat.mean\n,1\n");
-    put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
-    args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
-});
+case!(
+    compare_empty_case_id,
+    2,
+    ["ours.csv", "empty case id"],
+    |d| {
+        put(d, "ours.csv", b"case_id,stat.mean\n,1\n");
+        put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
+        args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
+    }
+);
 
 // ---- scenarios (audit) ----
 
@@ -467,7 +635,10 @@ case!(scenario_invalid_toml, 2, ["s.toml"], |d| {
 });
 
 case!(scenario_unknown_key, 2, ["s.toml", "colour"], |d| {
-    audit(d, &scenario(&[("[design]\n", "[design]\ncolour = \"red\"\n")]))
+    audit(
+        d,
+        &scenario(&[("[design]\n", "[design]\ncolour = \"red\"\n")]),
+    )
 });
 
 case!(scenario_missing_claim, 2, ["s.toml", "claim"], |d| {
@@ -490,29 +661,65 @@ case!(scenario_unknown_metric, 2, ["s.toml", "metric"], |d| {
 });
 
 case!(scenario_negative_n, 2, ["s.toml", "n_development"], |d| {
-    audit(d, &scenario(&[("n_development = 60", "n_development = -60")]))
+    audit(
+        d,
+        &scenario(&[("n_development = 60", "n_development = -60")]),
+    )
 });
 
 case!(scenario_events_above_n, 2, ["s.toml", "events"], |d| {
-    audit(d, &scenario(&[("events_development = 30", "events_development = 90")]))
+    audit(
+        d,
+        &scenario(&[("events_development = 30", "events_development = 90")]),
+    )
 });
 
-case!(scenario_selected_above_candidates, 2, ["s.toml", "selected"], |d| {
-    audit(d, &scenario(&[("selected_features = 5", "selected_features = 500")]))
-});
+case!(
+    scenario_selected_above_candidates,
+    2,
+    ["s.toml", "selected"],
+    |d| {
+        audit(
+            d,
+            &scenario(&[("selected_features = 5", "selected_features = 500")]),
+        )
+    }
+);
 
-case!(scenario_unknown_validation, 2, ["s.toml", "validation"], |d| {
-    audit(d, &scenario(&[("validation = \"apparent\"", "validation = \"vibes\"")]))
-});
+case!(
+    scenario_unknown_validation,
+    2,
+    ["s.toml", "validation"],
+    |d| {
+        audit(
+            d,
+            &scenario(&[("validation = \"apparent\"", "validation = \"vibes\"")]),
+        )
+    }
+);
 
-case!(scenario_reversed_range, 2, ["s.toml", "candidate_features"], |d| {
-    audit(d, &scenario(&[("candidate_features = 100", "candidate_features = [500, 100]")]))
-});
+case!(
+    scenario_reversed_range,
+    2,
+    ["s.toml", "candidate_features"],
+    |d| {
+        audit(
+            d,
+            &scenario(&[(
+                "candidate_features = 100",
+                "candidate_features = [500, 100]",
+            )]),
+        )
+    }
+);
 
 case!(scenario_one_fold, 2, ["s.toml", "folds"], |d| {
     audit(
         d,
-        &scenario(&[("validation = \"apparent\"", "validation = \"cross-validation\"\nfolds = 1")]),
+        &scenario(&[(
+            "validation = \"apparent\"",
+            "validation = \"cross-validation\"\nfolds = 1",
+        )]),
     )
 });
 
@@ -523,7 +730,11 @@ case!(audit_missing_path, 2, ["nothere.toml"], |_d| {
 case!(audit_folder_with_one_bad_scenario, 2, ["bad.toml"], |d| {
     std::fs::create_dir(d.join("sc")).unwrap();
     put(&d.join("sc"), "good.toml", scenario(&[]).as_bytes());
-    put(&d.join("sc"), "bad.toml", scenario(&[("value = 0.80", "value = 2")]).as_bytes());
+    put(
+        &d.join("sc"),
+        "bad.toml",
+        scenario(&[("value = 0.80", "value = 2")]).as_bytes(),
+    );
     args(&["audit", "sc", "--out", "out", "--reps", "100"])
 });
 
@@ -531,101 +742,290 @@ case!(audit_folder_with_one_bad_scenario, 2, ["bad.toml"], |d| {
 
 case!(samplesize_prevalence_zero, 2, ["prevalence"], |_d| {
     args(&[
-        "samplesize", "development", "--outcome", "binary", "--parameters", "10",
-        "--prevalence", "0", "--cstat", "0.8",
+        "samplesize",
+        "development",
+        "--outcome",
+        "binary",
+        "--parameters",
+        "10",
+        "--prevalence",
+        "0",
+        "--cstat",
+        "0.8",
     ])
 });
 
 case!(samplesize_cstat_above_one, 2, ["c-statistic"], |_d| {
     args(&[
-        "samplesize", "development", "--outcome", "binary", "--parameters", "10",
-        "--prevalence", "0.2", "--cstat", "1.2",
+        "samplesize",
+        "development",
+        "--outcome",
+        "binary",
+        "--parameters",
+        "10",
+        "--prevalence",
+        "0.2",
+        "--cstat",
+        "1.2",
     ])
 });
 
 case!(samplesize_r2_above_max, 2, ["r2"], |_d| {
     args(&[
-        "samplesize", "development", "--outcome", "binary", "--parameters", "10",
-        "--prevalence", "0.05", "--r2cs", "0.6",
+        "samplesize",
+        "development",
+        "--outcome",
+        "binary",
+        "--parameters",
+        "10",
+        "--prevalence",
+        "0.05",
+        "--r2cs",
+        "0.6",
     ])
 });
 
 case!(samplesize_zero_parameters, 2, ["parameters"], |_d| {
     args(&[
-        "samplesize", "development", "--outcome", "binary", "--parameters", "0",
-        "--prevalence", "0.2", "--r2cs", "0.1",
+        "samplesize",
+        "development",
+        "--outcome",
+        "binary",
+        "--parameters",
+        "0",
+        "--prevalence",
+        "0.2",
+        "--r2cs",
+        "0.1",
     ])
 });
 
 case!(null_selected_above_candidates, 2, ["selected"], |_d| {
     args(&[
-        "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "20",
-        "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "10", "--out", "n.json",
+        "null",
+        "--n",
+        "60",
+        "--candidates",
+        "10",
+        "--prevalence",
+        "0.5",
+        "--selected",
+        "20",
+        "--selection",
+        "univariate",
+        "--model",
+        "logistic",
+        "--design",
+        "apparent",
+        "--reps",
+        "10",
+        "--out",
+        "n.json",
     ])
 });
 
 case!(null_prevalence_one, 2, ["prevalence"], |_d| {
     args(&[
-        "null", "--n", "60", "--candidates", "10", "--prevalence", "1", "--selected", "2",
-        "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "10", "--out", "n.json",
+        "null",
+        "--n",
+        "60",
+        "--candidates",
+        "10",
+        "--prevalence",
+        "1",
+        "--selected",
+        "2",
+        "--selection",
+        "univariate",
+        "--model",
+        "logistic",
+        "--design",
+        "apparent",
+        "--reps",
+        "10",
+        "--out",
+        "n.json",
     ])
 });
 
 case!(null_zero_reps, 2, ["reps"], |_d| {
     args(&[
-        "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "2",
-        "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "0", "--out", "n.json",
+        "null",
+        "--n",
+        "60",
+        "--candidates",
+        "10",
+        "--prevalence",
+        "0.5",
+        "--selected",
+        "2",
+        "--selection",
+        "univariate",
+        "--model",
+        "logistic",
+        "--design",
+        "apparent",
+        "--reps",
+        "0",
+        "--out",
+        "n.json",
     ])
 });
 
 case!(null_events_above_n, 2, ["events"], |_d| {
     args(&[
-        "null", "--n", "60", "--candidates", "10", "--events", "80", "--selected", "2",
-        "--selection", "univariate", "--model", "cox", "--design", "apparent", "--reps", "10", "--out", "n.json",
+        "null",
+        "--n",
+        "60",
+        "--candidates",
+        "10",
+        "--events",
+        "80",
+        "--selected",
+        "2",
+        "--selection",
+        "univariate",
+        "--model",
+        "cox",
+        "--design",
+        "apparent",
+        "--reps",
+        "10",
+        "--out",
+        "n.json",
     ])
 });
 
 case!(null_one_fold, 2, ["folds"], |_d| {
     args(&[
-        "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "2",
-        "--selection", "univariate", "--model", "logistic", "--design", "cv", "--folds", "1",
-        "--reps", "10", "--out", "n.json",
+        "null",
+        "--n",
+        "60",
+        "--candidates",
+        "10",
+        "--prevalence",
+        "0.5",
+        "--selected",
+        "2",
+        "--selection",
+        "univariate",
+        "--model",
+        "logistic",
+        "--design",
+        "cv",
+        "--folds",
+        "1",
+        "--reps",
+        "10",
+        "--out",
+        "n.json",
     ])
 });
 
 // ---- later additions: data tables, duplicate headers, absurd arguments ----
 
-case!(scenario_data_table_missing, 2, ["s.toml", "data", "gone.csv"], |d| {
-    audit(d, &format!("{}[data]\ntable = \"gone.csv\"\noutcome = \"y\"\n", scenario(&[])))
-});
+case!(
+    scenario_data_table_missing,
+    2,
+    ["s.toml", "data", "gone.csv"],
+    |d| {
+        audit(
+            d,
+            &format!(
+                "{}[data]\ntable = \"gone.csv\"\noutcome = \"y\"\n",
+                scenario(&[])
+            ),
+        )
+    }
+);
 
-case!(scenario_data_outcome_column_missing, 2, ["s.toml", "data", "nope"], |d| {
-    put(d, "t.csv", b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n");
-    audit(d, &format!("{}[data]\ntable = \"t.csv\"\noutcome = \"nope\"\n", scenario(&[])))
-});
+case!(
+    scenario_data_outcome_column_missing,
+    2,
+    ["s.toml", "data", "nope"],
+    |d| {
+        put(
+            d,
+            "t.csv",
+            b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n",
+        );
+        audit(
+            d,
+            &format!(
+                "{}[data]\ntable = \"t.csv\"\noutcome = \"nope\"\n",
+                scenario(&[])
+            ),
+        )
+    }
+);
 
-case!(long_duplicate_header, 2, ["long.csv", "appears twice"], |d| {
-    stability(d, "case_id,perturbation,replicate,feature,value,value\nc1,none,0,f,1,2\n")
-});
+case!(
+    long_duplicate_header,
+    2,
+    ["long.csv", "appears twice"],
+    |d| {
+        stability(
+            d,
+            "case_id,perturbation,replicate,feature,value,value\nc1,none,0,f,1,2\n",
+        )
+    }
+);
 
-case!(compare_duplicate_header, 2, ["ours.csv", "stat.mean", "appears twice"], |d| {
-    put(d, "ours.csv", b"case_id,stat.mean,stat.mean\nc1,1,2\n");
-    put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
-    args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
-});
+case!(
+    compare_duplicate_header,
+    2,
+    ["ours.csv", "stat.mean", "appears twice"],
+    |d| {
+        put(d, "ours.csv", b"case_id,stat.mean,stat.mean\nc1,1,2\n");
+        put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
+        args(&["compare", "--ours", "ours.csv", "--reference", "ref.csv"])
+    }
+);
 
 case!(threads_absurd, 2, ["--threads", "1024"], |_d| {
-    args(&["--threads", "100000", "samplesize", "development", "--outcome", "binary",
-        "--parameters", "10", "--prevalence", "0.2", "--r2cs", "0.1"])
-});
-
-case!(null_claimed_outside_unit_interval, 2, ["--claimed", "outside"], |_d| {
     args(&[
-        "null", "--n", "60", "--candidates", "10", "--prevalence", "0.5", "--selected", "2",
-        "--selection", "univariate", "--model", "logistic", "--design", "apparent",
-        "--reps", "10", "--out", "n.json", "--claimed", "2",
+        "--threads",
+        "100000",
+        "samplesize",
+        "development",
+        "--outcome",
+        "binary",
+        "--parameters",
+        "10",
+        "--prevalence",
+        "0.2",
+        "--r2cs",
+        "0.1",
     ])
 });
+
+case!(
+    null_claimed_outside_unit_interval,
+    2,
+    ["--claimed", "outside"],
+    |_d| {
+        args(&[
+            "null",
+            "--n",
+            "60",
+            "--candidates",
+            "10",
+            "--prevalence",
+            "0.5",
+            "--selected",
+            "2",
+            "--selection",
+            "univariate",
+            "--model",
+            "logistic",
+            "--design",
+            "apparent",
+            "--reps",
+            "10",
+            "--out",
+            "n.json",
+            "--claimed",
+            "2",
+        ])
+    }
+);

@@ -380,8 +380,23 @@ fn cli_hosny_train_on_one_cohort_test_on_another() {
             "--missing",
             "drop",
         ])
-        .args(["--repeats", "1", "--outer", "3", "--inner", "3", "--n-lambda", "20"])
-        .args(["--lambda-min-ratio", "0.01", "--bbc-resamples", "0", "--out"])
+        .args([
+            "--repeats",
+            "1",
+            "--outer",
+            "3",
+            "--inner",
+            "3",
+            "--n-lambda",
+            "20",
+        ])
+        .args([
+            "--lambda-min-ratio",
+            "0.01",
+            "--bbc-resamples",
+            "0",
+            "--out",
+        ])
         .arg(&out)
         .status()
         .unwrap();
@@ -535,9 +550,30 @@ fn cli_cohort_column_and_robust_feature_prefilter() {
     std::fs::write(&robust, "f003\nf017\nf042\nf060\nf089\nnot_a_column\n").unwrap();
     let out = dir.path().join("cv.json");
     let status = radaudit()
-        .args(["cv", "--quiet", "--table", &format!("{DATA}/stats/null_seed0_p100.csv")])
-        .args(["--outcome", "y", "--cohort-column", "fold", "--development", "0"])
-        .args(["--selection", "none", "--repeats", "1", "--inner", "3", "--bbc-resamples", "0"])
+        .args([
+            "cv",
+            "--quiet",
+            "--table",
+            &format!("{DATA}/stats/null_seed0_p100.csv"),
+        ])
+        .args([
+            "--outcome",
+            "y",
+            "--cohort-column",
+            "fold",
+            "--development",
+            "0",
+        ])
+        .args([
+            "--selection",
+            "none",
+            "--repeats",
+            "1",
+            "--inner",
+            "3",
+            "--bbc-resamples",
+            "0",
+        ])
         .arg("--robust-features")
         .arg(&robust)
         .arg("--out")

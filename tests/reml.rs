@@ -4,7 +4,10 @@
 use radaudit::stats::icc::{icc_fit, IccForm, MissingMethod, Model, Ratings};
 use radaudit::stats::reml::Problem;
 
-const RATINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/reml_ratings.csv");
+const RATINGS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/reference/reml_ratings.csv"
+);
 const LME4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/reml_lme4.csv");
 
 /// Rows of a small CSV with quoted text fields, header dropped.
@@ -12,7 +15,11 @@ fn rows(path: &str) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).expect(path);
     text.lines()
         .skip(1)
-        .map(|l| l.split(',').map(|f| f.trim_matches('"').to_string()).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|f| f.trim_matches('"').to_string())
+                .collect()
+        })
         .collect()
 }
 
@@ -131,8 +138,18 @@ fn profile_interval_matches_lme4_profile() {
         let (lower, upper) = problem.interval(&fit, 0.95);
         let (ref_lower, ref_upper, ref_icc) = (num(&r[5]), num(&r[6]), num(&r[7]));
         assert!((fit.icc() - ref_icc).abs() < 1e-6, "{} {} icc", r[0], r[1]);
-        assert!((lower - ref_lower).abs() < 1e-6, "{} {} lower {lower}", r[0], r[1]);
-        assert!((upper - ref_upper).abs() < 1e-6, "{} {} upper {upper}", r[0], r[1]);
+        assert!(
+            (lower - ref_lower).abs() < 1e-6,
+            "{} {} lower {lower}",
+            r[0],
+            r[1]
+        );
+        assert!(
+            (upper - ref_upper).abs() < 1e-6,
+            "{} {} upper {upper}",
+            r[0],
+            r[1]
+        );
         checked += 1;
     }
     assert_eq!(checked, 9);

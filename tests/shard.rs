@@ -174,9 +174,17 @@ fn joined<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<&'a str> {
 fn perturb_args(dir: &Path, cohort: &Path) -> Vec<String> {
     let config = dir.join("perturb.toml");
     std::fs::write(&config, PERTURB).unwrap();
-    ["perturb", "--cohort", s(cohort), "--config", s(&config), "--seed", "5"]
-        .map(String::from)
-        .to_vec()
+    [
+        "perturb",
+        "--cohort",
+        s(cohort),
+        "--config",
+        s(&config),
+        "--seed",
+        "5",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 #[test]
@@ -193,7 +201,12 @@ fn perturb_sharded_and_merged_is_byte_identical() {
     base.insert(0, "--quiet");
     let single = dir.path().join("single.csv");
     let o = radaudit(&joined(&base, &["--out", s(&single)]));
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // Part 1 is killed (SIGABRT) after its first item: no part file; a rerun redoes it.
     let out = dir.path().join("sharded.csv");
@@ -211,7 +224,12 @@ fn perturb_sharded_and_merged_is_byte_identical() {
 
     let merged = dir.path().join("merged.csv");
     let o = shard_and_merge(&joined(&base, &["--out", s(&out)]), 3, &out, &merged);
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let want = std::fs::read(&single).unwrap();
     assert_eq!(std::fs::read(&merged).unwrap(), want);
 
@@ -230,7 +248,10 @@ fn perturb_sharded_and_merged_is_byte_identical() {
         .collect();
     assert!(lung1_parts.len() > 1, "lung1 in one part only: {ids:?}");
     assert!(ids.iter().any(|(_, id)| id == "lung1/none/1"), "{ids:?}");
-    assert!(ids.iter().any(|(_, id)| id == "brain1/rot=10;noise=1/1"), "{ids:?}");
+    assert!(
+        ids.iter().any(|(_, id)| id == "brain1/rot=10;noise=1/1"),
+        "{ids:?}"
+    );
 
     // The table: header + 6 items x the same feature count, in the single run's order.
     let text = String::from_utf8(want).unwrap();
@@ -268,7 +289,10 @@ fn perturb_sharded_and_merged_is_byte_identical() {
     assert_eq!(o.status.code(), Some(2));
     let after: Vec<SystemTime> = parts(&out).iter().map(|p| mtime(p)).collect();
     assert_eq!(before, after);
-    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&single).unwrap());
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&single).unwrap()
+    );
 }
 
 fn null_args<'a>(out: &'a Path, claimed: Option<&'a str>, reps: &'a str) -> Vec<&'a str> {
@@ -619,7 +643,10 @@ fn slurm_dry_run_prints_an_array_and_a_dependent_merge() {
     let text = String::from_utf8_lossy(&ok(&a).stdout).into_owned();
     assert!(text.contains("#SBATCH --array=0-2\n"), "{text}");
     assert!(text.contains(" perturb --cohort "), "{text}");
-    assert!(text.contains("long.csv.parts/part-*-of-0003-*.json --out "), "{text}");
+    assert!(
+        text.contains("long.csv.parts/part-*-of-0003-*.json --out "),
+        "{text}"
+    );
 
     // Commands that cannot run in parts, and missing --parts, are usage errors.
     let o = radaudit(&["slurm", "inspect", "x.nrrd", "--parts", "2", "--dry-run"]);
@@ -795,7 +822,15 @@ fn slurm_perturb_job_array_and_dependent_merge_equal_a_local_run() {
     let out = dir.path().join("cluster.csv");
     let mut a = vec!["slurm"];
     a.extend(&base);
-    a.extend(["--out", s(&out), "--parts", "3", "--time", "00:10:00", "--submit"]);
+    a.extend([
+        "--out",
+        s(&out),
+        "--parts",
+        "3",
+        "--time",
+        "00:10:00",
+        "--submit",
+    ]);
     let o = ok(&a);
     let (array, merge) = job_ids(&o.stdout);
     wait_for(&format!("{array},{merge}"), Duration::from_secs(300));
@@ -807,7 +842,10 @@ fn slurm_perturb_job_array_and_dependent_merge_equal_a_local_run() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local).unwrap());
     let logs = slurm_logs(&out);
     for task in 0..3 {
-        assert!(task_log(&logs, &array, task).contains("wrote part"), "{logs}");
+        assert!(
+            task_log(&logs, &array, task).contains("wrote part"),
+            "{logs}"
+        );
     }
     assert_eq!(parts(&out).len(), 3);
     eprintln!(

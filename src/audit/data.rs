@@ -28,8 +28,8 @@ use crate::audit::check::{CheckId, CheckResult, Outcome as CheckOutcome};
 use crate::audit::scenario::{Claim, ClaimValue, Direction, ScenarioError};
 use crate::model::cox::Ties;
 use crate::model::cv::{
-    external_validation, nested_cv, permutation_test, CvDesign, CvResult, Dataset,
-    ExternalResult, PermutationResult,
+    external_validation, nested_cv, permutation_test, CvDesign, CvResult, Dataset, ExternalResult,
+    PermutationResult,
 };
 use crate::model::pipeline::{Family, LambdaRule, Outcome, Pipeline, Ranker};
 use crate::table::{read_feature_table, FeatureTableSpec, MissingPolicy};
@@ -104,7 +104,11 @@ impl DataSpec {
             "repeats",
         ];
         if let Some(k) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(bad(file, k, format!("unknown key (expected one of {KEYS:?})")));
+            return Err(bad(
+                file,
+                k,
+                format!("unknown key (expected one of {KEYS:?})"),
+            ));
         }
         let text = |k: &str| -> Result<Option<String>, ScenarioError> {
             match t.get(k) {
@@ -130,9 +134,7 @@ impl DataSpec {
         let count = |k: &str, default: usize, max: usize| -> Result<usize, ScenarioError> {
             match t.get(k) {
                 None => Ok(default),
-                Some(toml::Value::Integer(i)) if *i >= 1 && (*i as usize) <= max => {
-                    Ok(*i as usize)
-                }
+                Some(toml::Value::Integer(i)) if *i >= 1 && (*i as usize) <= max => Ok(*i as usize),
                 Some(_) => Err(bad(file, k, format!("expected an integer in 1..={max}"))),
             }
         };
@@ -230,8 +232,15 @@ fn curves(
     val: Option<&Dataset>,
     nested: &CvResult,
     external: Option<&ExternalResult>,
-) -> (Vec<(String, Vec<f64>, Vec<bool>)>, Option<(Vec<f64>, Vec<bool>)>) {
-    let prob = |lp: &[f64]| lp.iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect::<Vec<_>>();
+) -> (
+    Vec<(String, Vec<f64>, Vec<bool>)>,
+    Option<(Vec<f64>, Vec<bool>)>,
+) {
+    let prob = |lp: &[f64]| {
+        lp.iter()
+            .map(|v| 1.0 / (1.0 + (-v).exp()))
+            .collect::<Vec<_>>()
+    };
     if let (Some(e), Some(Outcome::Binary(y))) = (external, val.map(|v| &v.outcome)) {
         let roc = vec![("validation cohort".to_string(), e.scores.clone(), y.clone())];
         return (roc, Some((prob(&e.scores), y.clone())));
@@ -245,7 +254,11 @@ fn curves(
         let labels: Vec<bool> = f.rows.iter().map(|&r| y[r]).collect();
         p_all.extend(prob(&f.scores));
         y_all.extend(labels.iter().copied());
-        roc.push((format!("outer fold {}", f.fold + 1), f.scores.clone(), labels));
+        roc.push((
+            format!("outer fold {}", f.fold + 1),
+            f.scores.clone(),
+            labels,
+        ));
     }
     (roc, Some((p_all, y_all)))
 }
@@ -278,7 +291,11 @@ fn default_pipeline(survival: bool, p: usize) -> Pipeline {
     }
     Pipeline {
         prefilter: None,
-        ranker: if survival { Ranker::CoxScore } else { Ranker::T },
+        ranker: if survival {
+            Ranker::CoxScore
+        } else {
+            Ranker::T
+        },
         prune_correlation: None,
         k_grid,
         alpha_grid: vec![0.0],
@@ -349,12 +366,16 @@ pub fn run(spec: &DataSpec, seed: u64) -> Result<DataAudit, DataError> {
     // Outcome and the development / validation rows.
     let all = dataset(&table, spec)?;
     let (dev_rows, val_rows): (Vec<usize>, Vec<usize>) = match &spec.split {
-        Some((col, dev_value)) => (0..all.outcome.len())
-            .partition(|&i| table.text[col][i] == *dev_value),
+        Some((col, dev_value)) => {
+            (0..all.outcome.len()).partition(|&i| table.text[col][i] == *dev_value)
+        }
         None => ((0..all.outcome.len()).collect(), Vec::new()),
     };
     if dev_rows.is_empty() {
-        return Err(input(&spec.table, "no development rows (check data.development)"));
+        return Err(input(
+            &spec.table,
+            "no development rows (check data.development)",
+        ));
     }
     let dev = subset(&all, &dev_rows);
     let val = if !val_rows.is_empty() {
@@ -542,7 +563,10 @@ fn align(dev: &Dataset, val: Dataset, path: &Path) -> Result<Dataset, DataError>
     let mut cols = Vec::with_capacity(dev.names.len());
     for name in &dev.names {
         let j = val.names.iter().position(|n| n == name).ok_or_else(|| {
-            input(path, format!("feature column {name:?} of the development table is missing"))
+            input(
+                path,
+                format!("feature column {name:?} of the development table is missing"),
+            )
         })?;
         cols.push(j);
     }
@@ -558,15 +582,21 @@ fn align(dev: &Dataset, val: Dataset, path: &Path) -> Result<Dataset, DataError>
 fn robust_share(path: &Path, selected: &[String]) -> Result<(usize, usize), DataError> {
     let (header, records) = crate::table::read_records(path)?;
     let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| input(path, format!("no column {name:?} (a radaudit stability table)")))
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            input(
+                path,
+                format!("no column {name:?} (a radaudit stability table)"),
+            )
+        })
     };
     let (f, r) = (col("feature")?, col("robust")?);
     let (mut robust, mut found) = (0, 0);
     for s in selected {
-        let rows: Vec<&Vec<String>> = records.iter().map(|(_, r)| r).filter(|r| r[f] == *s).collect();
+        let rows: Vec<&Vec<String>> = records
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| r[f] == *s)
+            .collect();
         if rows.is_empty() {
             continue;
         }
@@ -625,8 +655,10 @@ pub fn checks(claim: &Claim, result: &Result<DataAudit, String>) -> Vec<CheckRes
             e.estimate,
             e.ci_lower,
             e.ci_upper,
-            format!("trained on {} development rows, tested on {} validation rows ({})",
-                e.n_development, e.n_validation, e.ci_method),
+            format!(
+                "trained on {} development rows, tested on {} validation rows ({})",
+                e.n_development, e.n_validation, e.ci_method
+            ),
         ),
         None => (
             d.nested.estimate,
@@ -683,9 +715,15 @@ pub fn checks(claim: &Claim, result: &Result<DataAudit, String>) -> Vec<CheckRes
     let (perm_outcome, perm_rule) = if judged {
         (judge(pm.p_value >= 0.05), "fails at p >= 0.05")
     } else if pm.p_value < 0.05 {
-        (CheckOutcome::Fail, "for a negative claim, fails at p < 0.05")
+        (
+            CheckOutcome::Fail,
+            "for a negative claim, fails at p < 0.05",
+        )
     } else {
-        (CheckOutcome::Pass, "for a negative claim, fails at p < 0.05")
+        (
+            CheckOutcome::Pass,
+            "for a negative claim, fails at p < 0.05",
+        )
     };
     out.push(
         CheckResult::new(
@@ -724,9 +762,7 @@ pub fn checks(claim: &Claim, result: &Result<DataAudit, String>) -> Vec<CheckRes
             CheckId::VolumeBaseline,
             CheckOutcome::NotAssessable,
             "needs a volume column",
-            format!(
-                "No volume column (set data.volume, or include one of {VOLUME_COLUMNS:?})."
-            ),
+            format!("No volume column (set data.volume, or include one of {VOLUME_COLUMNS:?})."),
         ),
     });
 

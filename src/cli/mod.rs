@@ -62,8 +62,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit published claims: a verdict per claim with reports.
-    #[command(after_help = "Example:\n  radaudit audit scenarios/liver-review --out reports/liver-review\n  \
-        radaudit audit my-claim.toml --out reports/mine --reps 2000 --fail-on does-not-survive")]
+    #[command(
+        after_help = "Example:\n  radaudit audit scenarios/liver-review --out reports/liver-review\n  \
+        radaudit audit my-claim.toml --out reports/mine --reps 2000 --fail-on does-not-survive"
+    )]
     Audit(audit::Args),
     /// IBSI or PyRadiomics-compatible features of an image or a cohort.
     Extract(extract::Args),
@@ -78,9 +80,11 @@ pub enum Command {
     #[command(after_help = stability::AFTER_HELP)]
     Stability(stability::Args),
     /// Null distribution of a stated pipeline on random features.
-    #[command(after_help = "Example:\n  radaudit null --n 100 --prevalence 0.5 --candidates 1000 --selected 10 \\\n    \
+    #[command(
+        after_help = "Example:\n  radaudit null --n 100 --prevalence 0.5 --candidates 1000 --selected 10 \\\n    \
         --selection univariate --model logistic --design cv --folds 5 --claimed 0.80 \\\n    \
-        --reps 1000 --out null.json --plot null.svg")]
+        --reps 1000 --out null.json --plot null.svg"
+    )]
     Null(null::Args),
     /// Nested cross-validation of a penalised model on a feature table.
     #[command(after_help = cv::AFTER_HELP)]
@@ -112,7 +116,10 @@ fn init(common: &Common) -> anyhow::Result<()> {
     if let Some(n) = common.threads {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
         // Far above any machine this runs on; larger values only exhaust memory.
-        anyhow::ensure!(n <= 1024, "--threads {n} is above 1024; leave it out to use every core");
+        anyhow::ensure!(
+            n <= 1024,
+            "--threads {n} is above 1024; leave it out to use every core"
+        );
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()?;

@@ -309,8 +309,8 @@ pub fn read_mask_with_info(path: &Path) -> Result<(Mask, ReadInfo), ImageError> 
 
     // One fast pass; the detailed scans below only run to describe a problem.
     let limit = 9_007_199_254_740_992.0; // 2^53: integers exact in f64
-    // `as i64` truncates (saturating; NaN to 0), so the round trip holds exactly for the
-    // integers up to 2^53 and fails for fractions, NaN and infinities.
+                                         // `as i64` truncates (saturating; NaN to 0), so the round trip holds exactly for the
+                                         // integers up to 2^53 and fails for fractions, NaN and infinities.
     let plain = |v: &f64| v.abs() <= limit && (*v as i64) as f64 == *v;
     if !all_voxels(&data, plain) {
         check_finite(path, &data)?;

@@ -164,12 +164,11 @@ const MAX_GZIP_TAIL: u64 = 64 << 20;
 /// [`ImageError::Decompress`] when the rest of the stream does not decode or is too long.
 pub fn finish_gzip<R: Read>(path: &Path, reader: R) -> Result<(), ImageError> {
     let mut rest = reader.take(MAX_GZIP_TAIL + 1);
-    let tail = std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| {
-        ImageError::Decompress {
+    let tail =
+        std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| ImageError::Decompress {
             path: path.to_path_buf(),
             reason: format!("{e} after the voxel data"),
-        }
-    })?;
+        })?;
     if tail > MAX_GZIP_TAIL {
         return Err(ImageError::Decompress {
             path: path.to_path_buf(),

@@ -465,7 +465,11 @@ mod tests {
             });
             assert_eq!(bounding_box(&sel), brute(&sel), "case {case}");
             let permuted = sel.clone().permuted_axes([2, 1, 0]);
-            assert_eq!(bounding_box(&permuted), brute(&permuted), "case {case} permuted");
+            assert_eq!(
+                bounding_box(&permuted),
+                brute(&permuted),
+                "case {case} permuted"
+            );
         }
     }
 }

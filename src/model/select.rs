@@ -346,7 +346,9 @@ pub fn wilcoxon_statistics(
 /// constant).
 pub fn correlation(x: ArrayView2<f64>, rows: &[usize], a: usize, b: usize) -> f64 {
     let n = rows.len() as f64;
-    let (ma, mb) = rows.iter().fold((0.0, 0.0), |(s, t), &r| (s + x[[r, a]], t + x[[r, b]]));
+    let (ma, mb) = rows
+        .iter()
+        .fold((0.0, 0.0), |(s, t), &r| (s + x[[r, a]], t + x[[r, b]]));
     let (ma, mb) = (ma / n, mb / n);
     let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
     for &r in rows {
@@ -532,7 +534,12 @@ mod tests {
 
     #[test]
     fn pruning_drops_the_near_copy() {
-        let x = array![[1.0, 1.1, 0.0], [2.0, 2.0, 1.0], [3.0, 3.2, 0.0], [4.0, 3.9, 1.0]];
+        let x = array![
+            [1.0, 1.1, 0.0],
+            [2.0, 2.0, 1.0],
+            [3.0, 3.2, 0.0],
+            [4.0, 3.9, 1.0]
+        ];
         let kept = prune_correlated(x.view(), &[0, 1, 2, 3], &[0, 1, 2], 0.9, 3);
         assert_eq!(kept, vec![0, 2]);
     }
@@ -541,7 +548,12 @@ mod tests {
     fn mrmr_prefers_the_non_redundant_column() {
         // Column 1 is a near copy of column 0 and slightly less relevant than column 0;
         // column 2 is less relevant (3 / 0.447 = 6.7 > 4.9 / 0.99) but weakly correlated.
-        let x = array![[1.0, 1.1, 0.0], [2.0, 2.0, 1.0], [3.0, 3.2, 0.0], [4.0, 3.9, 1.0]];
+        let x = array![
+            [1.0, 1.1, 0.0],
+            [2.0, 2.0, 1.0],
+            [3.0, 3.2, 0.0],
+            [4.0, 3.9, 1.0]
+        ];
         let order = mrmr_order(x.view(), &[0, 1, 2, 3], &[5.0, 4.9, 3.0], 3);
         assert_eq!(order, vec![0, 2, 1]);
     }

@@ -467,10 +467,14 @@ fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
 /// Whether `dir` holds part files of a sharded run (`part-*.json`, module `shard`), which
 /// share the folder name `OUT.parts` with this checkpoint.
 fn holds_shard_parts(dir: &Path) -> bool {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        name.starts_with("part-") && name.ends_with(".json")
-    })
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("part-") && name.ends_with(".json")
+        })
 }
 
 /// Writes a perturbed sample as `DIR/<case>/<setting>__r<replicate>_{image,mask}.nii.gz`.

@@ -22,7 +22,11 @@ pub struct Item {
 }
 
 fn outcome_of(a: &ClaimAudit, id: CheckId) -> Option<Outcome> {
-    a.headline.checks.iter().find(|c| c.id == id).map(|c| c.outcome)
+    a.headline
+        .checks
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.outcome)
 }
 
 /// The answerable items for `a` (empty when the headline design cannot be built).
@@ -102,8 +106,14 @@ pub fn items(a: &ClaimAudit) -> Vec<Item> {
         },
     );
     let leaks: Vec<&str> = [
-        (!d.selection_inside_validation, "selection outside the validation"),
-        (d.preprocessing_before_split, "preprocessing fitted before the split"),
+        (
+            !d.selection_inside_validation,
+            "selection outside the validation",
+        ),
+        (
+            d.preprocessing_before_split,
+            "preprocessing fitted before the split",
+        ),
     ]
     .into_iter()
     .filter_map(|(on, what)| on.then_some(what))

@@ -158,12 +158,8 @@ impl Doc {
                         );
                     }
                     None => {
-                        let _ = writeln!(
-                            out,
-                            "<p><img src=\"{}\" alt=\"{}\"></p>",
-                            esc(f),
-                            esc(alt)
-                        );
+                        let _ =
+                            writeln!(out, "<p><img src=\"{}\" alt=\"{}\"></p>", esc(f), esc(alt));
                     }
                 },
             }
