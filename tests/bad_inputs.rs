@@ -1029,3 +1029,47 @@ case!(
         ])
     }
 );
+
+case!(
+    cohort_empty_case_id,
+    2,
+    ["cohort.csv", "empty case_id"],
+    |d| {
+        put(d, "cohort.csv", b"case_id,image,mask\n,img.nii,mask.nii\n");
+        args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
+    }
+);
+
+case!(cohort_header_only, 2, ["cohort.csv", "no cases"], |d| {
+    put(d, "cohort.csv", b"case_id,image,mask\n");
+    args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
+});
+
+// Quoted fields, a BOM and CRLF are ordinary CSV: the quoted path with a comma and a space
+// is found and the case extracted.
+#[test]
+fn cohort_quoted_paths_with_bom_and_crlf_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir(d.join("img dir")).unwrap();
+    put(&d.join("img dir"), "a, b.nii", &nifti_ok());
+    put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
+    put(
+        d,
+        "cohort.csv",
+        b"\xef\xbb\xbfcase_id,image,mask\r\n\"c1\",\"img dir/a, b.nii\",mask.nii\r\n",
+    );
+    let argv = args(&[
+        "extract",
+        "--cohort",
+        "cohort.csv",
+        "--config",
+        "pyradiomics-default",
+        "--out",
+        "f.csv",
+    ]);
+    let (code, stderr) = run(d, &argv);
+    assert_eq!(code, Some(0), "{stderr}");
+    let table = std::fs::read_to_string(d.join("f.csv")).unwrap();
+    assert!(table.lines().nth(1).unwrap().starts_with("c1,"), "{table}");
+}

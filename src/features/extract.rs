@@ -258,14 +258,9 @@ pub struct Case {
 /// Errors reading a cohort file.
 #[derive(Debug, thiserror::Error)]
 pub enum CohortError {
-    /// The file cannot be read.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// File.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
+    /// The file cannot be read as CSV.
+    #[error(transparent)]
+    Table(crate::table::TableError),
     /// A malformed line.
     #[error("{}:{line}: {reason}", path.display())]
     Format {
@@ -285,46 +280,47 @@ pub enum CohortError {
 /// [`CohortError`] for unreadable files, a wrong header, short rows, bad labels or
 /// duplicate ids.
 pub fn read_cohort(path: &Path) -> Result<Vec<Case>, CohortError> {
-    crate::table::note_input(path);
-    let text = std::fs::read_to_string(path).map_err(|source| CohortError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // A real CSV reader: quoted fields (paths with commas or spaces), CRLF.
+    let (header, records) = crate::table::read_records(path).map_err(CohortError::Table)?;
     let base = path.parent().unwrap_or(Path::new(""));
     let err = |line: usize, reason: String| CohortError::Format {
         path: path.to_path_buf(),
         line,
         reason,
     };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines.next().ok_or_else(|| err(1, "empty file".into()))?;
-    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    let cols: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
     if cols.len() < 3 || cols[..3] != ["case_id", "image", "mask"] {
         return Err(err(
             1,
-            format!("header {header:?}, expected case_id,image,mask[,label]"),
+            format!("header {cols:?}, expected case_id,image,mask[,label]"),
         ));
     }
     let mut cases: Vec<Case> = Vec::new();
-    for (i, line) in lines {
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+    for (line, rec) in &records {
+        let f: Vec<&str> = rec.iter().map(|c| c.trim()).collect();
+        if f.iter().all(|c| c.is_empty()) {
+            continue;
+        }
         if f.len() < 3 {
             return Err(err(
-                i + 1,
+                *line,
                 format!("{} fields, expected at least 3", f.len()),
             ));
+        }
+        if f[0].is_empty() {
+            return Err(err(*line, "empty case_id".into()));
         }
         let label = match f.get(3) {
             Some(s) if !s.is_empty() => s
                 .parse()
-                .map_err(|_| err(i + 1, format!("label {s:?} is not an integer")))?,
+                .map_err(|_| err(*line, format!("label {s:?} is not an integer")))?,
             _ => 1,
         };
         if cases.iter().any(|c| c.id == f[0]) {
-            return Err(err(i + 1, format!("duplicate case_id {:?}", f[0])));
+            return Err(err(*line, format!("duplicate case_id {:?}", f[0])));
         }
         cases.push(Case {
             id: f[0].to_string(),
@@ -332,6 +328,9 @@ pub fn read_cohort(path: &Path) -> Result<Vec<Case>, CohortError> {
             mask: base.join(f[2]),
             label,
         });
+    }
+    if cases.is_empty() {
+        return Err(err(2, "no cases (only a header)".into()));
     }
     Ok(cases)
 }
