@@ -1073,3 +1073,19 @@ fn cohort_quoted_paths_with_bom_and_crlf_are_read() {
     let table = std::fs::read_to_string(d.join("f.csv")).unwrap();
     assert!(table.lines().nth(1).unwrap().starts_with("c1,"), "{table}");
 }
+
+case!(
+    cohort_case_error_carries_its_cause,
+    2,
+    ["case c1", "label 3 not found"],
+    |d| {
+        put(d, "img.nii", &nifti_ok());
+        put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
+        put(
+            d,
+            "cohort.csv",
+            b"case_id,image,mask,label\nc1,img.nii,mask.nii,3\n",
+        );
+        args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
+    }
+);

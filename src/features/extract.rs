@@ -24,11 +24,12 @@ pub enum ExtractError {
     #[error(transparent)]
     Mask(#[from] image::MaskError),
     /// The mask file does not fit the image file (both named).
-    #[error("mask {mask} on image {image}")]
+    // The cause is in the message (not a `source`), so a log line of one case carries it.
+    #[error("mask {mask} on image {image}: {reason}")]
     MaskFile {
         image: std::path::PathBuf,
         mask: std::path::PathBuf,
-        source: image::MaskError,
+        reason: image::MaskError,
     },
     /// Preprocessing failed.
     #[error(transparent)]
@@ -173,11 +174,11 @@ pub fn extract_files(
 ) -> Result<FeatureList, ExtractError> {
     let img = image::read_volume(image_path)?;
     let mask = image::read_mask(mask_path)?;
-    let roi = image::roi(&img, &mask, label, &image::RoiRules::default()).map_err(|source| {
+    let roi = image::roi(&img, &mask, label, &image::RoiRules::default()).map_err(|reason| {
         ExtractError::MaskFile {
             image: image_path.to_path_buf(),
             mask: mask_path.to_path_buf(),
-            source,
+            reason,
         }
     })?;
     extract(&img, &roi.mask, config)
