@@ -57,7 +57,8 @@ PY
 
 run() {
   seed "$1"
-  cargo fuzz run "$1" "corpus/$1" -- -max_total_time="$secs" -rss_limit_mb=2048 \
+  # -O: the same profile as `cargo fuzz build -O`, so an existing build is reused.
+  cargo fuzz run -O "$1" "corpus/$1" -- -max_total_time="$secs" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1
 }
 
