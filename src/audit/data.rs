@@ -341,18 +341,19 @@ pub fn run(spec: &DataSpec, seed: u64) -> Result<DataAudit, DataError> {
     numeric.extend(spec.outcome.clone());
     numeric.extend(spec.time.clone());
     numeric.extend(spec.event.clone());
-    let volume_col = match &spec.volume {
-        Some(v) => Some(v.clone()),
-        None => header(&spec.table)?
-            .into_iter()
-            .find(|h| VOLUME_COLUMNS.contains(&h.as_str())),
+    // The header is read once, and only when a column must be found by name.
+    let names = if spec.volume.is_none() || spec.id.is_none() {
+        header(&spec.table)?
+    } else {
+        Vec::new()
     };
-    let id_col = match &spec.id {
-        Some(i) => Some(i.clone()),
-        None => header(&spec.table)?
-            .into_iter()
-            .find(|h| ["case_id", "id", "ID"].contains(&h.as_str())),
+    let find = |given: &Option<String>, known: &[&str]| {
+        given
+            .clone()
+            .or_else(|| names.iter().find(|h| known.contains(&h.as_str())).cloned())
     };
+    let volume_col = find(&spec.volume, VOLUME_COLUMNS);
+    let id_col = find(&spec.id, &["case_id", "id", "ID"]);
     let feature_spec = FeatureTableSpec {
         id_col,
         numeric_cols: numeric,

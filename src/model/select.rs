@@ -81,16 +81,8 @@ pub fn t_statistics(
     y: &[bool],
     rows: &[usize],
 ) -> Result<Vec<f64>, SelectError> {
-    let (n, p) = x.dim();
-    if y.len() != n {
-        return Err(SelectError::Shape {
-            rows: n,
-            len: y.len(),
-        });
-    }
-    check_rows(rows, n)?;
-    let n1 = rows.iter().filter(|&&r| y[r]).count();
-    let n0 = rows.len() - n1;
+    let p = x.ncols();
+    let (n1, n0) = class_counts(x, y, rows)?;
     if n1 == 0 || n0 == 0 || n1 + n0 < 3 {
         return Err(SelectError::TooFew { n0, n1, need: 1 });
     }
@@ -298,16 +290,8 @@ pub fn wilcoxon_statistics(
     y: &[bool],
     rows: &[usize],
 ) -> Result<Vec<f64>, SelectError> {
-    let (n, p) = x.dim();
-    if y.len() != n {
-        return Err(SelectError::Shape {
-            rows: n,
-            len: y.len(),
-        });
-    }
-    check_rows(rows, n)?;
-    let n1 = rows.iter().filter(|&&r| y[r]).count();
-    let n0 = rows.len() - n1;
+    let p = x.ncols();
+    let (n1, n0) = class_counts(x, y, rows)?;
     if n1 == 0 || n0 == 0 {
         return Err(SelectError::TooFew { n0, n1, need: 1 });
     }
@@ -451,6 +435,24 @@ pub fn rank_desc(stat: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..stat.len()).collect();
     idx.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
     idx
+}
+
+/// Checks that `y` and `rows` fit `x` and counts the cases and controls on `rows`.
+fn class_counts(
+    x: ArrayView2<f64>,
+    y: &[bool],
+    rows: &[usize],
+) -> Result<(usize, usize), SelectError> {
+    let n = x.nrows();
+    if y.len() != n {
+        return Err(SelectError::Shape {
+            rows: n,
+            len: y.len(),
+        });
+    }
+    check_rows(rows, n)?;
+    let n1 = rows.iter().filter(|&&r| y[r]).count();
+    Ok((n1, rows.len() - n1))
 }
 
 fn check_rows(rows: &[usize], n: usize) -> Result<(), SelectError> {
