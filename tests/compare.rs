@@ -180,9 +180,9 @@ fn extracted_digital_phantom_matches_every_ibsi_row_through_compare() {
 }
 
 #[test]
-fn extracted_ct_config_c_drifts_only_in_the_known_mesh_rows() {
-    // The reference's own tolerances apply; the only drifts are the mesh-based rows listed
-    // in tests/ibsi_intensity.rs (KNOWN_MISSES_C), and compare exits 1 naming them.
+fn extracted_ct_config_c_matches_every_reference_row_through_compare() {
+    // The reference's own tolerances apply; every config C row (mesh rows included) is
+    // within them, so compare exits 0 and reports no drift.
     let dir = tempfile::tempdir().unwrap();
     let ours = dir.path().join("ct.csv");
     extract(
@@ -200,15 +200,11 @@ fn extracted_ct_config_c_drifts_only_in_the_known_mesh_rows() {
         "--reference-config",
         "config_C",
     ]);
-    assert_eq!(code, 1, "{stdout}");
-    let drifted: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.starts_with("drift\t") || l.starts_with("missing\t"))
-        .map(|l| l.split('\t').nth(2).unwrap())
-        .collect();
-    assert_eq!(
-        drifted,
-        ["morph.asphericity", "morph.comp_2", "morph.sphericity"],
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("drift\t") || l.starts_with("missing\t")),
         "{stdout}"
     );
 }

@@ -133,27 +133,9 @@ fn compare(config: &str, ours: &FeatureList, exact: bool) -> (usize, usize, Vec<
     (matched, total, misses)
 }
 
-/// Mesh-based rows that miss today: our marching-cubes face triangulation (written from the
-/// IBSI definition; face rules differ between implementations) gives a mesh area about 0.4%
-/// off the reference on the interpolated 2 mm masks, and the area-based ratios follow.
-/// TODO(features): match the reference mesh on configs A-C and empty these lists. The
-/// test fails on any miss not listed here.
-const KNOWN_MISSES_A: &[&str] = &["morph.v_dens_conv_hull"];
-const KNOWN_MISSES_B: &[&str] = &[
-    "morph.av",
-    "morph.comp_1",
-    "morph.comp_2",
-    "morph.sphericity",
-    "morph.asphericity",
-    "morph.v_dens_conv_hull",
-];
-const KNOWN_MISSES_C: &[&str] = &["morph.comp_2", "morph.sphericity", "morph.asphericity"];
-
+/// Every reference row of `config` must match (mesh rows included, since the classic
+/// marching-cubes table of `features::mesh_table`).
 fn report(config: &str, ours: &FeatureList, exact: bool) {
-    report_known(config, ours, exact, &[]);
-}
-
-fn report_known(config: &str, ours: &FeatureList, exact: bool, known: &[&str]) {
     let (m, t, misses) = compare(config, ours, exact);
     eprintln!("{config}: {m}/{t} reference rows matched");
     for f in FAMILIES {
@@ -176,14 +158,10 @@ fn report_known(config: &str, ours: &FeatureList, exact: bool, known: &[&str]) {
     for s in &misses {
         eprintln!("  MISS {s}");
     }
-    let unknown: Vec<&String> = misses
-        .iter()
-        .filter(|s| !known.contains(&s.split_whitespace().next().unwrap_or("")))
-        .collect();
     assert!(
-        unknown.is_empty(),
-        "{config}: {} of {t} rows outside tolerance beyond the known mesh misses: {unknown:?}",
-        unknown.len()
+        misses.is_empty(),
+        "{config}: {} of {t} rows outside tolerance: {misses:?}",
+        misses.len()
     );
 }
 
@@ -213,17 +191,17 @@ fn ibsi_digital_phantom_matches_three_digits() {
 
 #[test]
 fn ibsi_ct_config_a_within_tolerance() {
-    report_known("config_A", &ct("ibsi-a"), false, KNOWN_MISSES_A);
+    report("config_A", &ct("ibsi-a"), false);
 }
 
 #[test]
 fn ibsi_ct_config_b_within_tolerance() {
-    report_known("config_B", &ct("ibsi-b"), false, KNOWN_MISSES_B);
+    report("config_B", &ct("ibsi-b"), false);
 }
 
 #[test]
 fn ibsi_ct_config_c_within_tolerance() {
-    report_known("config_C", &ct("ibsi-c"), false, KNOWN_MISSES_C);
+    report("config_C", &ct("ibsi-c"), false);
 }
 
 /// Configs D and E have no reference values in the CSV: check that 3-sigma outlier

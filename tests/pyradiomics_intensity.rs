@@ -62,16 +62,6 @@ fn ours(case: &str, cfg: &ExtractConfig) -> FeatureList {
     .unwrap()
 }
 
-/// Mesh features that miss 0.1% today (PyRadiomics' marching-cubes table triangulates
-/// faces differently from ours; off by 0.13-1.1%). They must still meet PyRadiomics' own 3%
-/// rule. TODO(features): reproduce PyRadiomics' mesh in its mode and empty this list.
-const KNOWN_MESH_MISSES: &[&str] = &[
-    "original_shape_MeshVolume",
-    "original_shape_SurfaceArea",
-    "original_shape_Sphericity",
-    "original_shape_SurfaceVolumeRatio",
-];
-
 fn check(file: &str) {
     let text = std::fs::read_to_string(data(&format!("pyradiomics/baseline/{file}"))).unwrap();
     let rows: Vec<Vec<String>> = text.lines().map(split_csv).collect();
@@ -99,15 +89,7 @@ fn check(file: &str) {
                 .find(|(n, _)| n == entry.name)
                 .map_or(f64::NAN, |f| f.1);
             let rel = (got / want - 1.0).abs();
-            let known = KNOWN_MESH_MISSES.contains(&row[0].as_str()) && rel < 0.03;
             let ok = if want == 0.0 { got == 0.0 } else { rel <= 1e-3 };
-            if !ok && known {
-                eprintln!(
-                    "  known mesh miss {column} {}: rel {rel:.2e} (< 3%)",
-                    row[0]
-                );
-                continue;
-            }
             if ok {
                 matched += 1;
             } else {

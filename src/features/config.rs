@@ -4,6 +4,7 @@
 //! families = ["morph", "loc", "stat", "ih", "ivh"]   # empty or absent: all
 //! voxel_array_shift = 0.0          # PyRadiomics voxelArrayShift (energy, RMS)
 //! pca = "sample"                   # or "population"
+//! mesh = "classic"                 # or "watertight" (see features::mesh::MeshKind)
 //! ivh = "calibrated"               # or { bin-width = 2.5 } or { bin-count = 1000 }
 //! discretisation = { bin-width = { width = 25.0, origin = "ibsi" } }  # or { bin-count = 32 }
 //! [preprocess]
@@ -39,6 +40,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::ivh::IvhDiscretisation;
+use super::mesh::MeshKind;
 use super::morphology::PcaNorm;
 use crate::filters::FilterSpec;
 use crate::preprocess::discretise::{BinOrigin, Method};
@@ -84,6 +86,9 @@ pub struct ExtractConfig {
     /// PCA covariance normalisation.
     #[serde(default)]
     pub pca: PcaNorm,
+    /// Marching-cubes table of the morphology mesh.
+    #[serde(default)]
+    pub mesh: MeshKind,
     /// Families to compute (names as in [`super::families`]); empty = all.
     #[serde(default)]
     pub families: Vec<String>,
@@ -133,6 +138,7 @@ impl ExtractConfig {
             ivh: IvhDiscretisation::Calibrated,
             voxel_array_shift: 0.0,
             pca: PcaNorm::Sample,
+            mesh: MeshKind::Classic,
             families: Vec::new(),
             texture: None,
             perturbation: None,

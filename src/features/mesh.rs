@@ -2,26 +2,44 @@
 //! IBSI-1 uses for morphology (section 3.1, "Mesh-based representation", WRJH).
 //!
 //! Vertices sit half-way between the centres of an ROI voxel and a non-ROI neighbour (a
-//! binary mask at iso-level 0.5). The mask is padded with one layer of non-ROI voxels,
-//! so the mesh is closed.
+//! binary mask at iso-level 0.5). The mask is padded with one layer of non-ROI voxels.
 //!
-//! The triangle table is generated, not copied: per cube configuration, each of the six
-//! faces contributes segments joining its cut edges; on an ambiguous face (two diagonal
-//! ROI corners) each ROI corner is cut off on its own (ROI voxels touching only along a
-//! face diagonal are not joined). Checked against the IBSI CT phantom: this rule matches
-//! 73 of 74 config A rows, joining the ROI corners 71 (configs B and C are unchanged). Because that rule depends on the face's four corners
-//! only, neighbouring cubes agree and the mesh is watertight. The segments of a cube form
-//! closed loops, oriented so that normals point out of the ROI, and each loop is
-//! triangulated to enclose the most volume ([`triangulate`]). Mesh area and volume can differ from other marching-cubes
-//! tables in the ambiguous and non-planar cases (IBSI notes such small differences
-//! between implementations).
+//! Triangles per cube configuration come from [`super::mesh_table::CLASSIC`], the table of
+//! the classic algorithm as PyRadiomics applies it. How it was measured, and why this table
+//! rather than a watertight rule: see that module. In short, the IBSI reference values
+//! (digital phantom and CT phantom configurations A, B and C) and PyRadiomics' shape
+//! baseline all agree with it, and a watertight rule that maximised enclosed volume missed
+//! configurations B and C by 0.5% in area.
+//!
+//! The classic table resolves ambiguous faces (two diagonal ROI corners) differently in
+//! neighbouring cubes, so the mesh can have small holes there. Area is unaffected (a sum
+//! over triangles), but the divergence-theorem volume then depends on the origin: like
+//! PyRadiomics, [`Mesh::volume`] takes it at the corner of the ROI's bounding box padded by
+//! one voxel, which makes the volume independent of where the ROI lies in the image.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use ndarray::Array3;
+use serde::{Deserialize, Serialize};
 
-/// A closed triangle mesh in mm, in the image's index frame scaled by spacing.
+use super::mesh_table::CLASSIC;
+
+/// Which marching-cubes table builds the mesh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MeshKind {
+    /// The classic table ([`super::mesh_table::CLASSIC`]), which the IBSI reference values
+    /// and PyRadiomics agree with. Not symmetric: on ROIs with ambiguous faces a flip can
+    /// move volume and area by ~0.1% (brain1: 0.2%).
+    #[default]
+    Classic,
+    /// A closed mesh, exactly invariant to flips and 90-degree rotations
+    /// ([`watertight_table`]); 0.5% off the IBSI area on configurations B and C.
+    Watertight,
+}
+
+/// A triangle mesh in mm, in the image's index frame scaled by spacing.
 #[derive(Debug, Clone, Default)]
 pub struct Mesh {
     /// Vertex positions `(x, y, z)` in mm (index times spacing).
@@ -31,14 +49,33 @@ pub struct Mesh {
     /// Per vertex: doubled index coordinates `(2 i, 2 j, 2 k)` of the vertex position,
     /// exact integers (used to group vertices by slice, row and column).
     pub keys: Vec<[i64; 3]>,
+    /// Voxel spacing `(x, y, z)` in mm.
+    pub spacing: [f64; 3],
 }
 
 impl Mesh {
-    /// Volume enclosed: `|sum_k a . (b x c)| / 6` over faces (IBSI RNU0).
+    /// Volume enclosed: `|sum_k a . (b x c)| / 6` over faces (IBSI RNU0), with positions
+    /// taken from the corner of the ROI's bounding box padded by one voxel (see the module
+    /// note on holes; for a closed mesh the origin does not matter).
     pub fn volume(&self) -> f64 {
+        if self.keys.is_empty() {
+            return 0.0;
+        }
+
+        // Vertex keys are doubled indices; the lowest vertex lies half a voxel outside the
+        // bounding box, so floor(min / 2) is the padded corner.
+        let mut low = [i64::MAX; 3];
+        for k in &self.keys {
+            for i in 0..3 {
+                low[i] = low[i].min(k[i]);
+            }
+        }
+        let origin: [f64; 3] =
+            std::array::from_fn(|i| low[i].div_euclid(2) as f64 * self.spacing[i]);
+
         let mut v = 0.0;
         for t in &self.triangles {
-            let [a, b, c] = t.map(|i| self.vertices[i as usize]);
+            let [a, b, c] = t.map(|i| sub(self.vertices[i as usize], origin));
             v += dot(a, cross(b, c));
         }
         (v / 6.0).abs()
@@ -75,12 +112,25 @@ fn corner_offset(c: usize) -> [i64; 3] {
     [(c & 1) as i64, ((c >> 1) & 1) as i64, ((c >> 2) & 1) as i64]
 }
 
-/// Per configuration (bit `c` set = corner `c` in the ROI): triangles as edge triples.
-fn table() -> &'static Vec<Vec<[usize; 3]>> {
-    static TABLE: OnceLock<Vec<Vec<[usize; 3]>>> = OnceLock::new();
+/// The watertight table, per configuration (bit `c` set = corner `c` in the ROI):
+/// triangles as edge triples. Each of the six faces contributes segments joining its cut
+/// edges; on an ambiguous face (two diagonal ROI corners) each ROI corner is cut off on its
+/// own, a rule that depends on the face's four corners only, so neighbouring cubes agree
+/// and the mesh is closed. The segments of a cube form loops, oriented so that normals
+/// point out of the ROI, and each loop is triangulated to enclose the most volume
+/// ([`triangulate`]). The rule commutes with the cube's symmetries, so mesh features are
+/// exactly invariant to flips and 90-degree rotations.
+fn watertight_table() -> &'static Vec<Vec<[u8; 3]>> {
+    static TABLE: OnceLock<Vec<Vec<[u8; 3]>>> = OnceLock::new();
     TABLE.get_or_init(|| {
         (0..256)
-            .map(|c| loops_of(c).iter().flat_map(|lp| triangulate(lp)).collect())
+            .map(|c| {
+                loops_of(c)
+                    .iter()
+                    .flat_map(|lp| triangulate(lp))
+                    .map(|t| t.map(|e| e as u8))
+                    .collect()
+            })
             .collect()
     })
 }
@@ -233,7 +283,7 @@ fn loops_of(config: usize) -> Vec<Vec<usize>> {
 }
 
 /// Marching-cubes mesh of `mask` (`[z][y][x]`) with voxel `spacing` `(x, y, z)` in mm.
-pub fn mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
+pub fn mesh(mask: &Array3<bool>, spacing: [f64; 3], kind: MeshKind) -> Mesh {
     let (nz, ny, nx) = mask.dim();
     let edges = edges();
     let at = |x: i64, y: i64, z: i64| {
@@ -245,8 +295,17 @@ pub fn mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
             && (z as usize) < nz
             && mask[[z as usize, y as usize, x as usize]]
     };
-    let table = table();
-    let mut out = Mesh::default();
+    let watertight = (kind == MeshKind::Watertight).then(watertight_table);
+    let table = |config: usize| -> &[[u8; 3]] {
+        match watertight {
+            Some(t) => &t[config],
+            None => CLASSIC[config],
+        }
+    };
+    let mut out = Mesh {
+        spacing,
+        ..Mesh::default()
+    };
     let mut index: HashMap<[i64; 3], u32> = HashMap::new();
     for z in -1..nz as i64 {
         for y in -1..ny as i64 {
@@ -261,11 +320,11 @@ pub fn mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
                 if config == 0 || config == 255 {
                     continue;
                 }
-                for tri in &table[config] {
+                for tri in table(config) {
                     let ids: Vec<u32> = tri
                         .iter()
                         .map(|&e| {
-                            let (a, b) = edges[e];
+                            let (a, b) = edges[e as usize];
                             let (pa, pb) = (corner_offset(a), corner_offset(b));
                             let key = [
                                 2 * x + pa[0] + pb[0],
@@ -292,9 +351,10 @@ pub fn mesh(mask: &Array3<bool>, spacing: [f64; 3]) -> Mesh {
 pub(crate) fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
-pub(crate) fn add(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+fn add(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
 }
+
 pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
@@ -314,7 +374,81 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_config_gives_closed_loops() {
+    fn every_config_cuts_exactly_its_sign_changing_edges() {
+        // A vertex of configuration c lies on edge (a, b) iff corners a and b differ.
+        for c in 0..256usize {
+            let mut used = [false; 12];
+            for t in CLASSIC[c] {
+                for &e in t {
+                    used[e as usize] = true;
+                }
+            }
+            for (e, &(a, b)) in edges().iter().enumerate() {
+                assert_eq!(used[e], (c >> a & 1) != (c >> b & 1), "config {c} edge {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn single_voxel_is_an_octahedron() {
+        // Vertices at the six face centres: volume (4/3) * 0.5^3 = 1/6, area 8 * sqrt(3)/8.
+        let m = Array3::from_elem((1, 1, 1), true);
+        for kind in [MeshKind::Classic, MeshKind::Watertight] {
+            let mesh = mesh(&m, [1.0; 3], kind);
+            assert_eq!(mesh.vertices.len(), 6);
+            assert!((mesh.volume() - 1.0 / 6.0).abs() < 1e-12);
+            assert!((mesh.area() - 3f64.sqrt()).abs() < 1e-12);
+        }
+    }
+
+    fn ball(r: f64, n: usize) -> Array3<bool> {
+        let c = (n as f64 - 1.0) / 2.0;
+        Array3::from_shape_fn((n, n, n), |(z, y, x)| {
+            let d = |i: usize| i as f64 - c;
+            d(x).powi(2) + d(y).powi(2) + d(z).powi(2) <= r * r
+        })
+    }
+
+    #[test]
+    fn ball_mesh_is_closed_and_consistently_oriented() {
+        // A digitised ball has no ambiguous faces: every directed edge appears once and its
+        // reverse once, so the table's triangles are oriented consistently across cubes.
+        assert_closed(&mesh(&ball(4.3, 11), [1.0, 2.0, 3.0], MeshKind::Classic));
+    }
+
+    #[test]
+    fn watertight_mesh_is_closed_on_any_mask() {
+        let m = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| (x * 7 + y * 3 + z * 5) % 4 != 0);
+        assert_closed(&mesh(&m, [1.0, 2.0, 3.0], MeshKind::Watertight));
+    }
+
+    #[test]
+    fn watertight_mesh_is_flip_invariant_and_classic_is_not() {
+        // The classic table resolves mirrored ambiguous faces differently; the watertight
+        // rule commutes with flips, so its volume and area do not change.
+        let m = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| (x * 7 + y * 3 + z * 5) % 4 != 0);
+        let mut f = m.clone();
+        f.invert_axis(ndarray::Axis(2));
+        let sp = [1.0, 2.0, 3.0];
+        let (a, b) = (
+            mesh(&m, sp, MeshKind::Watertight),
+            mesh(&f, sp, MeshKind::Watertight),
+        );
+        assert!((a.volume() - b.volume()).abs() < 1e-9 && (a.area() - b.area()).abs() < 1e-9);
+        let (a, b) = (
+            mesh(&m, sp, MeshKind::Classic),
+            mesh(&f, sp, MeshKind::Classic),
+        );
+        assert!(
+            (a.volume() - b.volume()).abs() > 1e-3,
+            "{} {}",
+            a.volume(),
+            b.volume()
+        );
+    }
+
+    #[test]
+    fn every_watertight_config_gives_closed_loops() {
         for c in 0..256 {
             let loops = loops_of(c);
             let cut = edges()
@@ -326,21 +460,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn single_voxel_is_an_octahedron() {
-        // Vertices at the six face centres: volume (4/3) * 0.5^3 = 1/6, area 8 * sqrt(3)/8.
-        let m = Array3::from_elem((1, 1, 1), true);
-        let mesh = mesh(&m, [1.0; 3]);
-        assert_eq!(mesh.vertices.len(), 6);
-        assert!((mesh.volume() - 1.0 / 6.0).abs() < 1e-12);
-        assert!((mesh.area() - 3f64.sqrt()).abs() < 1e-12);
-    }
-
-    #[test]
-    fn mesh_is_closed_and_consistently_oriented() {
-        // Every directed edge appears once and its reverse once.
-        let m = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| (x * 7 + y * 3 + z * 5) % 4 != 0);
-        let mesh = mesh(&m, [1.0, 2.0, 3.0]);
+    /// Every directed edge appears once and its reverse once.
+    fn assert_closed(mesh: &Mesh) {
         let mut count: HashMap<(u32, u32), i32> = HashMap::new();
         for t in &mesh.triangles {
             for k in 0..3 {
@@ -354,11 +475,32 @@ mod tests {
     }
 
     #[test]
+    fn volume_does_not_depend_on_where_the_roi_lies() {
+        // Holes on ambiguous faces make the divergence sum origin-dependent; the origin at
+        // the padded bounding box keeps the volume fixed under translation of the ROI.
+        let m = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| (x * 7 + y * 3 + z * 5) % 4 != 0);
+        let mut big = Array3::from_elem((9, 8, 13), false);
+        big.slice_mut(ndarray::s![3..7, 2..7, 5..11]).assign(&m);
+        let sp = [1.0, 2.0, 3.0];
+        let (a, b) = (
+            mesh(&m, sp, MeshKind::Classic),
+            mesh(&big, sp, MeshKind::Classic),
+        );
+        assert!(
+            (a.volume() - b.volume()).abs() < 1e-9,
+            "{} {}",
+            a.volume(),
+            b.volume()
+        );
+        assert!((a.area() - b.area()).abs() < 1e-9);
+    }
+
+    #[test]
     fn large_cube_volume_approaches_voxel_volume() {
         // A 10^3 block: the mesh cuts the corners and edges; volume = 1000 minus the
         // bevels (12 edges x 10 x 1/8 + 8 corners x (1/8 - 1/48)... ) ~ 985.
         let m = Array3::from_elem((10, 10, 10), true);
-        let v = mesh(&m, [1.0; 3]).volume();
+        let v = mesh(&m, [1.0; 3], MeshKind::Classic).volume();
         assert!(v < 1000.0 && v > 980.0, "{v}");
     }
 }

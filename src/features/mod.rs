@@ -18,6 +18,7 @@ pub mod hull;
 pub mod ivh;
 pub mod local_intensity;
 pub mod mesh;
+mod mesh_table;
 pub mod morphology;
 pub mod registry;
 pub mod statistics;
@@ -119,6 +120,7 @@ fn morph_family(c: &Context) -> FeatureList {
         &p.intensity,
         p.geometry.spacing,
         c.config.pca,
+        c.config.mesh,
     )
 }
 

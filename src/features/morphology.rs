@@ -10,14 +10,9 @@
 //! Lengths are in mm, positions in the image's index frame scaled by spacing (all
 //! features are invariant to rotation, so the direction matrix does not enter).
 //!
-//! Limitations: mesh area and volume depend on the marching-cubes triangulation
-//! ([`super::mesh`]). Against IBSI this matches the digital phantom (25/25) and config A
-//! (24/25), but on the 2 mm interpolated masks of configs B and C sphericity is ~0.4 %
-//! above the reference (0.725 vs 0.722 +/- 0.001, 0.726 vs 0.723 +/- 0.003), taking the
-//! compactness, asphericity and A/V rows just outside their tolerances. PyRadiomics' own
-//! marching-cubes table gives mesh volumes 0.4-1.1 % below ours (brain1, breast1, lung1),
-//! so its MeshVolume, SurfaceArea, Sphericity and SurfaceVolumeRatio are not reproduced
-//! within 0.1 % (within PyRadiomics' 3 % rule).
+//! Mesh area and volume depend on the marching-cubes triangulation ([`super::mesh`]); with
+//! the classic table every IBSI morphology row (digital phantom, CT configurations A-C) and
+//! PyRadiomics' shape baseline (brain1, breast1, lung1, within 0.1 %) is reproduced.
 //!
 //! Not implemented: the oriented minimum bounding box (ZH1A, IQYR) and minimum-volume
 //! enclosing ellipsoid (SWZ1, BRI8) densities; IBSI gives reference values for neither on
@@ -32,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::autocorr::moran_geary;
 use super::hull::convex_hull;
-use super::mesh::{mesh, norm, sub, Mesh};
+use super::mesh::{mesh, norm, sub, Mesh, MeshKind};
 use super::FeatureList;
 
 /// Normalisation of the PCA covariance.
@@ -119,6 +114,7 @@ pub fn features(
     intensity: &Array3<bool>,
     spacing: [f64; 3],
     pca: PcaNorm,
+    mesh_kind: MeshKind,
 ) -> FeatureList {
     let nan = || NAMES.iter().map(|n| (n.to_string(), f64::NAN)).collect();
     let n_v = morph.iter().filter(|&&m| m).count();
@@ -129,7 +125,7 @@ pub fn features(
     let pi = std::f64::consts::PI;
 
     // Mesh and its derived quantities.
-    let m: Mesh = mesh(morph, spacing);
+    let m: Mesh = mesh(morph, spacing, mesh_kind);
     let (v, a) = (m.volume(), m.area());
     let approx = n_v as f64 * spacing.iter().product::<f64>();
     let s36 = 36.0 * pi * v * v;
