@@ -14,9 +14,10 @@ use crate::audit::data::IccPoint;
 const ROBUST: RGBColor = RGBColor(44, 160, 44);
 const NOT_ROBUST: RGBColor = RGBColor(214, 39, 40);
 
-/// Pixels per row, and the font size of the feature names.
-const ROW: u32 = 30;
-const LABEL_FONT: u32 = 14;
+/// Pixels per row, and the font size of the feature names (plotters writes text at about
+/// 0.8 of the size given: 17 is about 13.7 px, near the report's body text).
+const ROW: u32 = 32;
+const LABEL_FONT: u32 = 17;
 
 /// The SVG of `points` against `threshold` (module docs). Bounds below the plotted range
 /// (`-inf`, or below -1) are drawn at its left edge; a row without an estimate says so.
@@ -50,11 +51,13 @@ pub fn selected_icc_svg(points: &[IccPoint], threshold: f64, confidence: f64) ->
     let x_min = (low * 10.0).floor() / 10.0;
     let clamp = |v: f64| v.clamp(x_min, 1.0);
 
-    // Wide enough for the longest name at about 0.6 em per character.
+    // Wide enough for the longest name at about 0.5 em per character; with the plot area
+    // the figure stays within the report's 60 em column (880 px beside the figure margins).
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
-    let label_width = (longest * LABEL_FONT * 6 / 10 + 24).clamp(120, 520);
+    let label_width = (longest * LABEL_FONT / 2 + 24).clamp(120, 440);
     let n = points.len().max(1);
-    let height = 150 + ROW * n as u32;
+    // Caption, axis and the legend row under it.
+    let height = 190 + ROW * n as u32;
     let title = format!(
         "{form} of the selected features with {:.0}% intervals",
         100.0 * confidence
@@ -63,28 +66,37 @@ pub fn selected_icc_svg(points: &[IccPoint], threshold: f64, confidence: f64) ->
     let mut svg = String::new();
     let drawn = (|| -> Result<(), String> {
         let err = |e: &dyn std::fmt::Display| e.to_string();
-        let root =
-            SVGBackend::with_string(&mut svg, (label_width + 560, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, ((label_width + 420).max(760), height))
+            .into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+            .caption(title, ("sans-serif", 21))
             .margin(14)
-            .x_label_area_size(48)
+            .margin_bottom(44)
+            .x_label_area_size(52)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(x_min..1.0f64, -0.5f64..n as f64 - 0.5)
+            // A little room right of 1, so a dot at 1 is not cut.
+            .build_cartesian_2d(x_min..1.04f64, -0.5f64..n as f64 - 0.5)
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .max_light_lines(1)
             .y_labels(0)
             .x_labels(8)
-            .x_label_formatter(&|x: &f64| format!("{x:.1}"))
+            .x_label_formatter(&|x: &f64| {
+                if *x > 1.0 {
+                    String::new()
+                } else {
+                    format!("{x:.1}")
+                }
+            })
             .x_desc(format!(
                 "{form} (dot) and {:.0}% interval (bar)",
                 100.0 * confidence
             ))
-            .label_style(("sans-serif", 14))
-            .axis_desc_style(("sans-serif", 15))
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 17))
             .draw()
             .map_err(|e| err(&e))?;
 
@@ -96,9 +108,7 @@ pub fn selected_icc_svg(points: &[IccPoint], threshold: f64, confidence: f64) ->
                 4,
                 BLACK.stroke_width(1),
             ))
-            .map_err(|e| err(&e))?
-            .label(format!("robustness threshold {threshold}"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK));
+            .map_err(|e| err(&e))?;
 
         // First feature at the top.
         let y = |i: usize| (n - 1 - i) as f64;
@@ -149,27 +159,43 @@ pub fn selected_icc_svg(points: &[IccPoint], threshold: f64, confidence: f64) ->
             )
             .map_err(|e| err(&e))?;
 
-        // Legend entries as squares, so the SVG has exactly one circle per dot.
-        for (c, text) in [
-            (ROBUST, "robust in the stability table"),
-            (NOT_ROBUST, "not robust"),
-        ] {
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(|e| err(&e))?
-                .label(text)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x + 2, y - 5), (x + 12, y + 5)], c.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 14))
-            .draw()
+        // The legend in a row under the plot, where it covers no mark; squares, so the
+        // SVG has exactly one circle per dot.
+        let legend_style = TextStyle::from(("sans-serif", LABEL_FONT - 1).into_font())
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let y_legend = height as i32 - 22;
+        let mut x = 14;
+        let entries = [
+            (Some(ROBUST), "robust in the stability table".to_string()),
+            (Some(NOT_ROBUST), "not robust".to_string()),
+            (None, format!("robustness threshold {threshold}")),
+        ];
+        for (c, text) in entries {
+            match c {
+                Some(c) => root
+                    .draw(
+                        &(EmptyElement::at((x, y_legend))
+                            + Rectangle::new([(0, -6), (12, 6)], c.filled())),
+                    )
+                    .map_err(|e| err(&e))?,
+                None => {
+                    for dash in [0, 9, 18] {
+                        root.draw(
+                            &(EmptyElement::at((x + dash, y_legend))
+                                + PathElement::new(vec![(0, 0), (5, 0)], BLACK)),
+                        )
+                        .map_err(|e| err(&e))?;
+                    }
+                }
+            }
+            root.draw(
+                &(EmptyElement::at((x + 30, y_legend))
+                    + Text::new(text.clone(), (0, 0), legend_style.clone())),
+            )
             .map_err(|e| err(&e))?;
+            // About 0.45 em per character of the legend font, then a gap.
+            x += 30 + (text.chars().count() as i32) * (LABEL_FONT as i32) * 45 / 100 + 28;
+        }
         root.present().map_err(|e| err(&e))
     })();
     match drawn {
