@@ -102,11 +102,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &fingerprint(&args, &files, &parsed, &ids)?,
         checkpoint::abort_after_from_env()?,
     )?;
-    let staging = std::path::PathBuf::from(format!(
-        "{}.staging-{}",
-        ck.path().display(),
-        std::process::id()
-    ));
+    // Reports are drafted in a folder beside the checkpoint; a killed run's draft is
+    // removed by the next run.
+    let mut staging = ck.path().as_os_str().to_os_string();
+    staging.push(".staging");
+    let staging = PathBuf::from(staging);
+    let _ = std::fs::remove_dir_all(&staging);
     let progress = super::progress_bar(files.len() as u64, "auditing claims");
     let mut items = Vec::new();
     for (k, id) in ids.iter().enumerate() {
