@@ -191,6 +191,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("give --outcome COL (binary) or --time COL --event COL (survival)");
     }
     let pipe_template = pipeline(&args, survival)?;
+    if args.permutations == Some(0) {
+        bail!("--permutations 0: give at least 1 permutation, or leave it out");
+    }
 
     // Tables.
     let dev_table = read(&args, &args.table)?;

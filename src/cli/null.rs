@@ -253,6 +253,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "--claimed {c} is outside [0, 1] (an AUC or C-index)"
         );
     }
+    anyhow::ensure!(args.reps >= 1, "--reps 0: give at least 1 replicate");
     let rule = StopRule::default();
     if let Some(spec) = args.shard {
         return run_shard(&args, &design, &rule, spec);
