@@ -1257,21 +1257,26 @@ case!(
     |_d| { slurm_null(&["--time", "2-30"]) }
 );
 
-case!(cv_zero_permutations, 2, ["--permutations 0", "at least 1"], |d| {
-    put(
-        d,
-        "t.csv",
-        b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n5,0,1,1\n",
-    );
-    args(&[
-        "cv",
-        "--table",
-        "t.csv",
-        "--outcome",
-        "y",
-        "--permutations",
-        "0",
-        "--out",
-        "o.json",
-    ])
-});
+case!(
+    cv_zero_permutations,
+    2,
+    ["--permutations 0", "at least 1"],
+    |d| {
+        put(
+            d,
+            "t.csv",
+            b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n5,0,1,1\n",
+        );
+        args(&[
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--permutations",
+            "0",
+            "--out",
+            "o.json",
+        ])
+    }
+);
