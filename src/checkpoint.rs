@@ -37,8 +37,8 @@
 //! # Limitations
 //! Records are not `fsync`ed one by one: a process kill loses nothing, a power failure
 //! may lose the records still in the operating system's cache (they are recomputed).
-//! `cv` keeps only its permutations; the nested and leaky runs before them (each about
-//! one permutation's cost) are recomputed on a resume.
+//! `cv` keeps only its permutations; the nested and leaky runs before them are
+//! recomputed on a resume.
 // TODO(checkpoint): keep cv's outer folds too, once fold results can be read back.
 
 use std::collections::BTreeMap;
