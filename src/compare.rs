@@ -89,6 +89,22 @@ fn layout_err(path: &Path, reason: impl Into<String>) -> CompareError {
     }
 }
 
+/// Parses a tolerance: a finite number `>= 0`; else why not (`nan`, `inf`, values that
+/// overflow to infinity and negative numbers are refused: a tolerance of infinity or NaN
+/// would pass or fail every feature silently).
+fn tolerance_value(cell: &str) -> Result<f64, &'static str> {
+    let v: f64 = cell
+        .parse()
+        .map_err(|_| "is not a number; expected a finite number >= 0")?;
+    if !v.is_finite() {
+        return Err("is not finite; expected a finite number >= 0");
+    }
+    if v < 0.0 {
+        return Err("is negative; expected a finite number >= 0");
+    }
+    Ok(v)
+}
+
 /// Parses a cell: a number, `nan` (any case) as NaN, else `None`.
 fn number(cell: &str) -> Option<f64> {
     let t = cell.trim();
@@ -160,14 +176,9 @@ pub fn read_table(path: &Path, config: Option<&str>) -> Result<FeatureTable, Com
                 }
             });
             let own = match tol.map(|i| rec[i].trim()).filter(|s| !s.is_empty()) {
-                Some(s) => Some(Tolerance::Abs(number(s).filter(|x| *x >= 0.0).ok_or_else(
-                    || {
-                        layout_err(
-                            path,
-                            format!("line {line}: tolerance {s:?} is not a number >= 0"),
-                        )
-                    },
-                )?)),
+                Some(s) => Some(Tolerance::Abs(tolerance_value(s).map_err(|why| {
+                    layout_err(path, format!("line {line}: tolerance {s:?} {why}"))
+                })?)),
                 None => None,
             };
             t.values.insert(("*".to_string(), feature), (v, own));
@@ -280,21 +291,33 @@ impl ToleranceRules {
         }
         let mut rules = Vec::new();
         for (line, rec) in records {
-            let bad = |what: &str| layout_err(path, format!("line {line}: {what}"));
-            let v = number(&rec[2])
-                .filter(|v| *v >= 0.0)
-                .ok_or_else(|| bad("value"))?;
+            let bad = |what: String| layout_err(path, format!("line {line}: {what}"));
+            if rec.len() != 3 {
+                return Err(bad(format!(
+                    "{} field(s); expected 3 (pattern,kind,value)",
+                    rec.len()
+                )));
+            }
+            let pattern = rec[0].trim();
+            if pattern.is_empty() {
+                return Err(bad(
+                    "empty pattern; expected a feature name, a prefix like glcm.* or *".into(),
+                ));
+            }
+            let cell = rec[2].trim();
+            let v = tolerance_value(cell).map_err(|why| bad(format!("value {cell:?} {why}")))?;
             let tol = match rec[1].trim() {
                 "abs" => Tolerance::Abs(v),
                 "rel" => Tolerance::Rel(v),
-                "sig" if v >= 1.0 && v.fract() == 0.0 => Tolerance::Sig(v as u32),
-                k => {
-                    return Err(bad(&format!(
-                        "kind {k:?}; expected abs, rel or sig (integer)"
+                "sig" if (1.0..=17.0).contains(&v) && v.fract() == 0.0 => Tolerance::Sig(v as u32),
+                "sig" => {
+                    return Err(bad(format!(
+                        "sig {cell}; expected a whole number of significant digits in 1..=17"
                     )))
                 }
+                k => return Err(bad(format!("kind {k:?}; expected abs, rel or sig"))),
             };
-            rules.push((rec[0].trim().to_string(), tol));
+            rules.push((pattern.to_string(), tol));
         }
         Ok(Self { rules })
     }

@@ -7,6 +7,7 @@
 //! only the modules listed before it here (see `../shared/DESIGN.md`, "Module map").
 
 pub mod audit;
+pub mod checkpoint;
 pub mod cli;
 pub mod compare;
 pub mod features;

@@ -192,3 +192,80 @@ fn public_data_scenarios_run_end_to_end() {
     assert_eq!(n["verdict"], "not assessable");
     assert_eq!(check(&n, "volume-baseline")["outcome"], "fail");
 }
+
+/// Check 10's plot: the report of a data scenario with published selected features and a
+/// stability table shows each selected feature's ICC with its interval against the
+/// threshold, as an inline SVG with one dot per feature found in the table, coloured by
+/// the table's verdict (green robust, red not).
+#[test]
+fn report_plots_the_icc_of_each_selected_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    // Columns as `radaudit stability` writes them (the ICCs are made up for the plot).
+    let stability = dir.path().join("stability.csv");
+    std::fs::write(
+        &stability,
+        "feature,form,icc,ci_lower,ci_upper,f,df1,df2,p,band,robust,n_targets,n_raters,\
+         dropped,note\n\
+         f003,\"ICC(1,1)\",0.93,0.88,0.96,30,99,400,0,excellent,yes,100,5,0,\n\
+         f017,\"ICC(1,1)\",0.61,0.5,0.7,9,99,400,0,moderate,no,100,5,0,\n\
+         f042,\"ICC(1,1)\",0.81,0.74,0.86,20,99,400,0,good,yes,100,5,0,\n\
+         f050,\"ICC(1,1)\",0.2,0.1,0.3,2,99,400,0,poor,no,100,5,0,\n",
+    )
+    .unwrap();
+    let scenario = format!(
+        "[study]\nid = \"icc-plot\"\n[claim]\nid = \"auc\"\nmetric = \"auc\"\nvalue = 0.8\n\
+         cohort = \"validation\"\n[design]\nn_development = 100\nevents_development = 50\n\
+         candidate_features = 100\nselected_features = 4\nselection = \"univariate\"\n\
+         model = \"logistic\"\nvalidation = \"cross-validation\"\nfolds = 5\n[data]\n\
+         table = \"{}\"\noutcome = \"y\"\nignore = [\"fold\"]\n\
+         selected = [\"f003\", \"f017\", \"f042\", \"f999\"]\nstability = \"stability.csv\"\n\
+         permutations = 3\nrepeats = 1\n",
+        shared("stats/null_seed0_p100.csv").display()
+    );
+    std::fs::write(dir.path().join("s.toml"), scenario).unwrap();
+    let out = dir.path().join("out");
+    let o = bin()
+        .args(["--quiet", "audit"])
+        .arg(dir.path().join("s.toml"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--reps", "40"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let v = verdict(&out, "icc-plot--auc");
+    let c = check(&v, "selected-stability");
+    assert_eq!((figure(c, "robust"), figure(c, "found")), (2.0, 3.0));
+
+    // One dot per selected feature found (f999 is not in the table, f050 not selected).
+    let folder = out.join("icc-plot--auc");
+    let svg = std::fs::read_to_string(folder.join("icc.svg")).expect("icc.svg");
+    assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
+    for f in ["f003", "f017", "f042"] {
+        // Plotters writes each text on its own line.
+        assert!(svg.contains(&format!("\n{f}\n")), "{f} has no label");
+    }
+    assert!(!svg.contains("f050") && !svg.contains("f999"));
+    let green = svg.matches("fill=\"#2CA02C\"").count();
+    let red = svg.matches("fill=\"#D62728\"").count();
+    // Dots and the legend squares: 2 robust + 1 legend, 1 not robust + 1 legend.
+    assert_eq!((green, red), (3, 2), "{svg}");
+    assert!(svg.contains("robustness threshold 0.75"));
+
+    // Inline in the HTML page, linked from the Markdown, under check 10.
+    let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    let inline = html
+        .find("of the selected features with 95% intervals")
+        .expect("inline SVG");
+    let heading = html
+        .find("Selected-feature stability")
+        .expect("check 10 heading");
+    assert!(inline > heading, "the plot is not under check 10");
+    let md = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    assert!(md.contains("(icc.svg)"));
+}

@@ -1089,3 +1089,194 @@ case!(
         args(&["extract", "--cohort", "cohort.csv", "--out", "f.csv"])
     }
 );
+
+// ---- one-class outcomes, tolerance files, Slurm limits ----
+
+case!(
+    cv_one_class_outcome,
+    2,
+    ["one.csv", "column \"y\"", "only one class"],
+    |d| {
+        put(
+            d,
+            "one.csv",
+            b"id,y,f1,f2\n1,0,1.0,2.0\n2,0,1.5,2.5\n3,0,0.5,1.0\n4,0,2.0,3.0\n5,0,1,1\n",
+        );
+        args(&[
+            "cv",
+            "--table",
+            "one.csv",
+            "--outcome",
+            "y",
+            "--out",
+            "o.json",
+        ])
+    }
+);
+
+case!(
+    cv_all_events_censored,
+    2,
+    ["cens.csv", "column \"e\"", "no events"],
+    |d| {
+        put(
+            d,
+            "cens.csv",
+            b"id,t,e,f1,f2\n1,3,0,1.0,2.0\n2,4,0,1.5,2.5\n3,5,0,0.5,1.0\n4,6,0,2.0,3.0\n",
+        );
+        args(&[
+            "cv", "--table", "cens.csv", "--time", "t", "--event", "e", "--out", "o.json",
+        ])
+    }
+);
+
+/// `compare` of a one-feature table against itself with tolerance file `tol`.
+fn compare_with_tolerances(d: &Path, tol: &str) -> Vec<String> {
+    put(d, "ours.csv", b"case_id,stat.mean\nc1,1\n");
+    put(d, "ref.csv", b"case_id,stat.mean\nc1,1\n");
+    put(d, "tol.csv", tol.as_bytes());
+    args(&[
+        "compare",
+        "--ours",
+        "ours.csv",
+        "--reference",
+        "ref.csv",
+        "--tolerances",
+        "tol.csv",
+    ])
+}
+
+case!(
+    compare_tolerance_row_too_short,
+    2,
+    ["tol.csv", "line 3", "2 field(s)", "pattern,kind,value"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\n*,sig,3\nglcm.*,abs\n") }
+);
+
+case!(
+    compare_tolerance_row_too_long,
+    2,
+    ["tol.csv", "line 2", "4 field(s)"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\nstat.mean,abs,1,2\n") }
+);
+
+case!(
+    compare_tolerance_empty_pattern,
+    2,
+    ["tol.csv", "line 2", "empty pattern"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\n,abs,1\n") }
+);
+
+case!(
+    compare_tolerance_infinite,
+    2,
+    ["tol.csv", "line 2", "\"inf\"", "not finite"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\nstat.*,abs,inf\n") }
+);
+
+case!(
+    compare_tolerance_overflowing,
+    2,
+    ["tol.csv", "line 2", "1e400", "not finite"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\nstat.*,rel,1e400\n") }
+);
+
+case!(
+    compare_tolerance_nan,
+    2,
+    ["tol.csv", "line 3", "\"NaN\"", "not finite"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\n*,sig,3\nstat.*,abs,NaN\n") }
+);
+
+case!(
+    compare_tolerance_negative,
+    2,
+    ["tol.csv", "line 2", "negative"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\nstat.*,abs,-0.1\n") }
+);
+
+case!(
+    compare_tolerance_not_a_number,
+    2,
+    ["tol.csv", "line 2", "\"tight\"", "not a number"],
+    |d| { compare_with_tolerances(d, "pattern,kind,value\nstat.*,abs,tight\n") }
+);
+
+/// `slurm --dry-run` of a small null run with extra slurm options.
+fn slurm_null(extra: &[&str]) -> Vec<String> {
+    let mut a = args(&[
+        "slurm",
+        "null",
+        "--n",
+        "40",
+        "--candidates",
+        "10",
+        "--prevalence",
+        "0.5",
+        "--selected",
+        "2",
+        "--design",
+        "apparent",
+        "--reps",
+        "20",
+        "--out",
+        "n.json",
+        "--parts",
+        "2",
+        "--dry-run",
+    ]);
+    a.extend(args(extra));
+    a
+}
+
+case!(
+    slurm_max_running_zero,
+    2,
+    ["--max-running 0", "1 or more"],
+    |_d| { slurm_null(&["--max-running", "0"]) }
+);
+
+case!(
+    slurm_time_not_a_slurm_time,
+    2,
+    ["--time \"1h\"", "D-HH:MM:SS"],
+    |_d| { slurm_null(&["--time", "1h"]) }
+);
+
+case!(
+    slurm_time_minutes_out_of_range,
+    2,
+    ["--time", "minutes 75", "below 60"],
+    |_d| { slurm_null(&["--time", "01:75:00"]) }
+);
+
+case!(
+    slurm_time_hours_after_days,
+    2,
+    ["--time", "hours 30", "below 24"],
+    |_d| { slurm_null(&["--time", "2-30"]) }
+);
+
+case!(
+    cv_zero_permutations,
+    2,
+    ["--permutations 0", "at least 1"],
+    |d| {
+        put(
+            d,
+            "t.csv",
+            b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n5,0,1,1\n",
+        );
+        args(&[
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--permutations",
+            "0",
+            "--out",
+            "o.json",
+        ])
+    }
+);

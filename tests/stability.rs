@@ -429,3 +429,51 @@ fn command_imports_wide_test_retest_table() {
     // Contrast alternates between sessions: anti-concordant, negative ICC(3,1).
     assert!(rows[1]["icc"].parse::<f64>().unwrap() < 0.0);
 }
+
+/// The ICC is invariant to a common scale (a ratio of mean squares). Values near 1e200
+/// used to overflow the sums of squares (1e400): every feature became NaN or infinite.
+#[test]
+fn command_gives_the_same_iccs_for_values_scaled_by_1e200() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = synth_long();
+    let mut scaled = String::new();
+    for (i, line) in plain.lines().enumerate() {
+        if i == 0 {
+            scaled.push_str(line);
+        } else {
+            let (head, v) = line.rsplit_once(',').unwrap();
+            let v: f64 = v.parse().unwrap();
+            scaled.push_str(&format!("{head},{:e}", v * 1e200));
+        }
+        scaled.push('\n');
+    }
+    let run = |name: &str, text: &str| {
+        let input = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&input, text).unwrap();
+        let out = dir.path().join(format!("{name}-icc.csv"));
+        let o = Command::new(bin())
+            .args(["--quiet", "stability", "--input"])
+            .arg(&input)
+            .args(["--icc", "1,1", "--icc", "A,1", "--icc", "C,1", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        parse_table(&std::fs::read_to_string(out).unwrap())
+    };
+    let (a, b) = (run("plain", &plain), run("scaled", &scaled));
+    assert_eq!(a.len(), 15, "5 features x 3 forms");
+    assert_eq!(a.len(), b.len());
+    for (ra, rb) in a.iter().zip(&b) {
+        assert_eq!((&ra["feature"], &ra["form"]), (&rb["feature"], &rb["form"]));
+        assert_eq!(ra["robust"], rb["robust"], "{ra:?} vs {rb:?}");
+        for col in ["icc", "ci_lower", "ci_upper"] {
+            let (x, y): (f64, f64) = (ra[col].parse().unwrap(), rb[col].parse().unwrap());
+            // Outputs have 10 significant digits; only the rounding of v * 1e200 differs.
+            let same = (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9;
+            assert!(same, "{} {} {col}: {x} vs {y}", ra["feature"], ra["form"]);
+        }
+    }
+    let stable = a.iter().find(|r| r["feature"] == "stat.stable").unwrap();
+    assert!(stable["icc"].parse::<f64>().unwrap() > 0.95);
+}

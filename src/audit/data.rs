@@ -224,6 +224,23 @@ pub struct DataPlots {
     pub roc: Vec<(String, Vec<f64>, Vec<bool>)>,
     /// Predicted probabilities and outcomes pooled over the same (binary outcomes).
     pub calibration: Option<(Vec<f64>, Vec<bool>)>,
+    /// Check 10: the stability table's rows of the selected features, in the order the
+    /// scenario lists them (empty without a stability table).
+    pub icc: Vec<IccPoint>,
+}
+
+/// One row of a `radaudit stability` table for a selected feature (check 10's plot).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IccPoint {
+    pub feature: String,
+    /// The ICC form as the table writes it (`ICC(1,1)`; empty when the table has none).
+    pub form: String,
+    /// The estimate and its interval (NaN when the table has no number).
+    pub icc: f64,
+    pub lower: f64,
+    pub upper: f64,
+    /// The table's `robust` verdict for this row.
+    pub robust: bool,
 }
 
 /// ROC curves and calibration points of the re-estimate (binary outcomes only).
@@ -451,9 +468,12 @@ pub fn run(spec: &DataSpec, seed: u64) -> Result<DataAudit, DataError> {
         None => None,
     };
 
-    let stability = match &spec.stability {
-        Some(path) if !spec.selected.is_empty() => Some(robust_share(path, &spec.selected)?),
-        _ => None,
+    let (stability, icc) = match &spec.stability {
+        Some(path) if !spec.selected.is_empty() => {
+            let (robust, found, points) = robust_share(path, &spec.selected)?;
+            (Some((robust, found)), points)
+        }
+        _ => (None, Vec::new()),
     };
 
     let (n_positive, n) = (positives(&dev.outcome), dev.outcome.len());
@@ -465,6 +485,7 @@ pub fn run(spec: &DataSpec, seed: u64) -> Result<DataAudit, DataError> {
         p_value: permutation.p_value,
         roc,
         calibration,
+        icc,
     };
     Ok(DataAudit {
         plots,
@@ -579,8 +600,13 @@ fn align(dev: &Dataset, val: Dataset, path: &Path) -> Result<Dataset, DataError>
 }
 
 /// (robust, found) among `selected` in a stability table (`feature` and `robust` columns;
-/// a feature is robust when every row of it says `yes`).
-fn robust_share(path: &Path, selected: &[String]) -> Result<(usize, usize), DataError> {
+/// a feature is robust when every row of it says `yes`), and the rows of the selected
+/// features with their ICC and interval (`form`, `icc`, `ci_lower`, `ci_upper` when the
+/// table has them) for the report's plot.
+fn robust_share(
+    path: &Path,
+    selected: &[String],
+) -> Result<(usize, usize, Vec<IccPoint>), DataError> {
     let (header, records) = crate::table::read_records(path)?;
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
@@ -591,22 +617,47 @@ fn robust_share(path: &Path, selected: &[String]) -> Result<(usize, usize), Data
         })
     };
     let (f, r) = (col("feature")?, col("robust")?);
+    let optional = |name: &str| header.iter().position(|h| h == name);
+    let (form, icc, lower, upper) = (
+        optional("form"),
+        optional("icc"),
+        optional("ci_lower"),
+        optional("ci_upper"),
+    );
+    let cell = |row: &Vec<String>, c: Option<usize>| -> String {
+        c.and_then(|c| row.get(c)).cloned().unwrap_or_default()
+    };
+    let number = |row: &Vec<String>, c| cell(row, c).trim().parse().unwrap_or(f64::NAN);
     let (mut robust, mut found) = (0, 0);
+    let mut points = Vec::new();
     for s in selected {
         let rows: Vec<&Vec<String>> = records
             .iter()
             .map(|(_, r)| r)
-            .filter(|r| r[f] == *s)
+            .filter(|r| r.get(f) == Some(s))
             .collect();
         if rows.is_empty() {
             continue;
         }
         found += 1;
-        if rows.iter().all(|row| row[r] == "yes") {
+        if rows
+            .iter()
+            .all(|row| row.get(r).is_some_and(|v| v == "yes"))
+        {
             robust += 1;
         }
+        for row in rows {
+            points.push(IccPoint {
+                feature: s.clone(),
+                form: cell(row, form),
+                icc: number(row, icc),
+                lower: number(row, lower),
+                upper: number(row, upper),
+                robust: row.get(r).is_some_and(|v| v == "yes"),
+            });
+        }
     }
-    Ok((robust, found))
+    Ok((robust, found, points))
 }
 
 /// The claimed value as one number (AUC and C-index claims only).

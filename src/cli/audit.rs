@@ -11,6 +11,7 @@ use super::{EXIT_FOUND, EXIT_INPUT};
 use crate::audit::run::{self, Options};
 use crate::audit::scenario::{Scenario, ScenarioError};
 use crate::audit::verdict::Verdict;
+use crate::checkpoint::{self, Checkpoint, ItemStore};
 use crate::report;
 use crate::report::index::IndexRow;
 use crate::shard::{self, hash_path, hash_text, Merged, PartItem, Plan, ShardError, ShardSpec};
@@ -29,6 +30,9 @@ pub enum FailOn {
 ///
 /// Example:
 ///   radaudit audit scenarios/liver-review --out reports/liver-review
+///
+/// An interrupted run resumes from DIR.checkpoint (next to DIR) when rerun
+/// with the same arguments and files; it is removed when the run finishes.
 ///
 /// With --shard I/N the run audits part I of N of the scenario files into
 /// DIR.parts/; `radaudit merge DIR.parts/*.json --out DIR` then writes the
@@ -88,34 +92,91 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(spec) = args.shard {
         return run_shard(&args, &files, &parsed, &opts, spec);
     }
-    let mut errors: Vec<String> = ordered_errors(&parsed);
 
-    let ready: Vec<&Scenario> = parsed
-        .iter()
-        .filter_map(|p| match p {
-            Parsed::Ready(s) => Some(s.as_ref()),
-            _ => None,
-        })
-        .collect();
-    let progress = super::progress_bar(ready.len() as u64, "auditing claims");
-    let mut claims: Vec<(IndexRow, String)> = Vec::new();
-    for s in ready {
-        match run::audit(s, &opts) {
-            Ok(a) => {
-                tracing::info!("{}: {}", a.scenario.slug(), a.verdict.as_str());
-                report::claim::write(&args.out, &a)
-                    .with_context(|| format!("writing the report of {}", s.slug()))?;
-                claims.push((IndexRow::from_audit(&a), a.scenario.slug()));
+    // Finished scenario files of an interrupted run are reused (module `checkpoint`): each
+    // item is what a sharded run stores, so the reports are written as `merge` writes them.
+    let ids = item_ids(&args, &files);
+    let ck = Checkpoint::open(
+        &args.out,
+        "audit",
+        &fingerprint(&args, &files, &parsed, &ids)?,
+        checkpoint::abort_after_from_env()?,
+    )?;
+    // Reports are drafted in a folder beside the checkpoint; a killed run's draft is
+    // removed by the next run.
+    let mut staging = ck.path().as_os_str().to_os_string();
+    staging.push(".staging");
+    let staging = PathBuf::from(staging);
+    let _ = std::fs::remove_dir_all(&staging);
+    let progress = super::progress_bar(files.len() as u64, "auditing claims");
+    let mut items = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        let data = match ck.get(id) {
+            Some(d) => d,
+            None => {
+                let d = audit_item(&parsed[k], &opts, &staging.join(k.to_string()))?;
+                ck.put(id, &d)?;
+                d
             }
-            Err(e) => {
-                tracing::error!("{e}");
-                errors.push(e.to_string());
-            }
-        }
+        };
+        items.push(PartItem {
+            index: k,
+            id: id.clone(),
+            input: String::new(),
+            data,
+        });
         progress.inc(1);
     }
     progress.finish_and_clear();
-    finish(&args, &claims, &errors)
+    let _ = std::fs::remove_dir_all(&staging);
+    let code = write_items(&args, &items, &args.out)?;
+    ck.finish()?;
+    Ok(code)
+}
+
+/// The id of each scenario file: its path below the scenarios argument, so the folder can
+/// move.
+fn item_ids(args: &Args, files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&args.scenarios).unwrap_or(f);
+            let id = rel.to_string_lossy().replace('\\', "/");
+            if id.is_empty() {
+                f.to_string_lossy().into_owned()
+            } else {
+                id
+            }
+        })
+        .collect()
+}
+
+/// The fingerprint of a run's checkpoint: the settings, and per scenario file its id,
+/// its hash with its parse status, and the hashes of the tables its `[data]` reads.
+fn fingerprint(
+    args: &Args,
+    files: &[PathBuf],
+    parsed: &[Parsed],
+    ids: &[String],
+) -> anyhow::Result<String> {
+    let mut inputs = Vec::new();
+    for (k, id) in ids.iter().enumerate() {
+        inputs.push((id.clone(), input_hash(&files[k], &parsed[k])?));
+        if let Parsed::Ready(s) = &parsed[k] {
+            let tables = s.data.iter().flat_map(|d| {
+                std::iter::once(&d.table)
+                    .chain(&d.validation_table)
+                    .chain(&d.stability)
+            });
+            for t in tables {
+                // An unreadable table fails the scenario; its message is in the item.
+                let h = hash_path(t).unwrap_or_else(|e| format!("unreadable ({e})"));
+                inputs.push((format!("{id} {}", t.display()), h));
+            }
+        }
+    }
+    let settings = json!({"reps": args.reps, "seed": args.seed});
+    Ok(checkpoint::fingerprint("audit", &settings, &inputs))
 }
 
 /// Writes the index, prints one `slug<TAB>verdict` line per claim, lists the scenario
@@ -176,20 +237,6 @@ fn parse_all(files: &[PathBuf]) -> Vec<Parsed> {
         .collect()
 }
 
-/// The index lists invalid files first, then duplicates, then failed audits, each in file
-/// order.
-fn ordered_errors(parsed: &[Parsed]) -> Vec<String> {
-    let invalid = parsed.iter().filter_map(|p| match p {
-        Parsed::Invalid(e) => Some(e.to_string()),
-        _ => None,
-    });
-    let duplicate = parsed.iter().filter_map(|p| match p {
-        Parsed::Duplicate(e) => Some(e.to_string()),
-        _ => None,
-    });
-    invalid.chain(duplicate).collect()
-}
-
 /// Part `spec` of the scenario files (module `shard`): per file its parse error, or its
 /// report files and index row, keyed by the file's hash. Files are identified by their
 /// path below the scenarios argument, so the folder can move.
@@ -200,18 +247,7 @@ fn run_shard(
     opts: &Options,
     spec: ShardSpec,
 ) -> anyhow::Result<ExitCode> {
-    let ids = files
-        .iter()
-        .map(|f| {
-            let rel = f.strip_prefix(&args.scenarios).unwrap_or(f);
-            let id = rel.to_string_lossy().replace('\\', "/");
-            if id.is_empty() {
-                f.to_string_lossy().into_owned()
-            } else {
-                id
-            }
-        })
-        .collect();
+    let ids = item_ids(args, files);
     let settings = json!({"reps": opts.reps, "seed": opts.seed});
     let plan = Plan::new("audit", settings, ids, super::shard_argv())?;
     let staging = shard::part_dir(&args.out).join(format!(".staging-{}", std::process::id()));
@@ -290,13 +326,19 @@ pub fn merge(merged: &Merged, out: &Path) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the parts' command line is not `audit`");
     };
     args.out = out.to_path_buf();
+    write_items(&args, &merged.items, out)
+}
+
+/// Writes the reports and index from every scenario file's item (a sharded run's merged
+/// parts, or a single run's items), with the exit code of a single run.
+fn write_items(args: &Args, items: &[PartItem], out: &Path) -> anyhow::Result<ExitCode> {
     let text = |item: &PartItem, key: &str| item.data[key].as_str().map(str::to_string);
 
     let mut invalid = Vec::new();
     let mut duplicate = Vec::new();
     let mut failed = Vec::new();
     let mut claims = Vec::new();
-    for item in &merged.items {
+    for item in items {
         if let Some(e) = text(item, "invalid") {
             invalid.push(e);
         } else if let Some(e) = text(item, "duplicate") {
@@ -321,5 +363,5 @@ pub fn merge(merged: &Merged, out: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     let errors: Vec<String> = invalid.into_iter().chain(duplicate).chain(failed).collect();
-    finish(&args, &claims, &errors)
+    finish(args, &claims, &errors)
 }

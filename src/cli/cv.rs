@@ -9,13 +9,15 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use serde_json::{json, Value};
 
+use crate::checkpoint::{self, Checkpoint, ItemStore, NoStore};
 use crate::model::cox::Ties;
 use crate::model::cv::{
-    external_validation, family_label, nested_cv, permutation_test, CvDesign, CvResult, Dataset,
-    ExternalResult, PermutationResult,
+    external_validation, family_label, nested_cv, permutation_test_resumable, CvDesign, CvResult,
+    Dataset, ExternalResult, PermutationResult,
 };
 use crate::model::pipeline::{Family, LambdaRule, Outcome, Pipeline, Ranker};
 use crate::report::cv_plot;
+use crate::shard::hash_path;
 use crate::table::{
     read_feature_table, round_sig, write_atomic, FeatureTable, FeatureTableSpec, MissingPolicy,
     OUTPUT_SIG_DIGITS,
@@ -38,7 +40,12 @@ Examples:
 
 Default pipeline: univariate |t| (or Cox score) filter to 20 features, then
 L1-penalised logistic (or Cox) with lambda tuned by inner CV. --leaky also
-runs the filter on all rows and reports both.";
+runs the filter on all rows and reports both.
+
+With --permutations, finished permutations are kept in OUT.checkpoint; an
+interrupted run resumes from it when rerun with the same arguments and
+inputs (a checkpoint of other arguments is refused), and it is removed
+when the run finishes.";
 
 /// Model and penalty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,6 +191,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("give --outcome COL (binary) or --time COL --event COL (survival)");
     }
     let pipe_template = pipeline(&args, survival)?;
+    if args.permutations == Some(0) {
+        bail!("--permutations 0: give at least 1 permutation, or leave it out");
+    }
 
     // Tables.
     let dev_table = read(&args, &args.table)?;
@@ -224,6 +234,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bbc_resamples: args.bbc_resamples,
     };
 
+    // Finished permutations of an interrupted run are reused (module `checkpoint`).
+    let ck = match args.permutations {
+        Some(_) => Some(Checkpoint::open(
+            &args.out,
+            "cv",
+            &fingerprint(&args)?,
+            checkpoint::abort_after_from_env()?,
+        )?),
+        None => None,
+    };
+
     // Nested (and leaky) runs.
     tracing::info!(
         "{}: {} rows x {} features; {}x{} nested CV, {} repeats",
@@ -258,7 +279,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 o.given_folds = design.given_folds.clone();
                 nested_cv(&dev, &pipe, &o)?.estimate
             };
-            Some(permutation_test(&dev, &pipe, &d, r, observed).context("permutation test")?)
+            let store: &dyn ItemStore = match &ck {
+                Some(c) => c,
+                None => &NoStore,
+            };
+            Some(
+                permutation_test_resumable(&dev, &pipe, &d, r, observed, store)
+                    .context("permutation test")?,
+            )
         }
         None => None,
     };
@@ -288,7 +316,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_plots(dir, &dev, main, perm.as_ref())?;
     }
     summary_log(main, &nested, perm.as_ref(), external.as_ref());
+    if let Some(c) = ck {
+        c.finish()?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The fingerprint of a run's checkpoint: every argument that changes the result (the
+/// input files by content, not by path) and the inputs' SHA-256.
+fn fingerprint(args: &Args) -> anyhow::Result<String> {
+    let mut settings = args.clone();
+    settings.table = PathBuf::new();
+    settings.external_table = None;
+    settings.robust_features = None;
+    settings.out = PathBuf::new();
+    settings.plots = None;
+    let mut inputs = vec![("table".to_string(), hash_path(&args.table)?)];
+    if let Some(p) = &args.external_table {
+        inputs.push(("external_table".to_string(), hash_path(p)?));
+    }
+    if let Some(p) = &args.robust_features {
+        inputs.push(("robust_features".to_string(), hash_path(p)?));
+    }
+    Ok(checkpoint::fingerprint(
+        "cv",
+        &json!(format!("{settings:?}")),
+        &inputs,
+    ))
 }
 
 fn pipeline(args: &Args, survival: bool) -> anyhow::Result<Pipeline> {
@@ -479,11 +533,43 @@ fn dataset(args: &Args, t: &FeatureTable) -> anyhow::Result<Dataset> {
         }
         _ => bail!("give --outcome COL or --time COL --event COL"),
     };
+    check_both_classes(args, t, &outcome)?;
     Ok(Dataset {
         x: t.x.clone(),
         names: t.names.clone(),
         outcome,
     })
+}
+
+/// A binary outcome with one class, or survival data without an event (or without a
+/// censored row, which still leaves a C-index), cannot be cross-validated: the error names
+/// the file, the column and what it holds.
+fn check_both_classes(args: &Args, t: &FeatureTable, outcome: &Outcome) -> anyhow::Result<()> {
+    let file = t.source.display();
+    match (outcome, &args.outcome, &args.event) {
+        (Outcome::Binary(y), Some(col), _) => {
+            let cases = y.iter().filter(|&&v| v).count();
+            if cases == 0 || cases == y.len() {
+                bail!(
+                    "{file}, column {col:?}: only one class ({} in all {} rows); a binary \
+                     outcome needs both 0 and 1",
+                    u8::from(cases > 0),
+                    y.len()
+                );
+            }
+        }
+        (Outcome::Survival { event, .. }, _, Some(col)) => {
+            if !event.iter().any(|&e| e) {
+                bail!(
+                    "{file}, column {col:?}: no events (all {} rows censored); survival \
+                     needs at least one event per fold",
+                    event.len()
+                );
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn prefilter(path: &Path, names: &[String]) -> anyhow::Result<Vec<usize>> {

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use serde_json::json;
 
+use crate::checkpoint::{self, Checkpoint};
 use crate::model::select::Selection;
 use crate::null::{
     self, FeatureCorrelation, ModelKind, NullDesign, NullResult, RepValue, StopRule, Validation,
@@ -49,6 +50,9 @@ pub enum DesignArg {
 ///   radaudit null --n 100 --prevalence 0.5 --candidates 1000 --selected 10 \
 ///     --selection univariate --model logistic --design cv --folds 5 --leaky \
 ///     --claimed 0.80 --reps 1000 --seed 1 --out null.json --plot null.svg
+///
+/// An interrupted run resumes from null.json.checkpoint when rerun with the
+/// same arguments (it is removed when the run finishes).
 ///
 /// With --shard I/N the run computes part I of N of the replicates into
 /// null.json.parts/ and `radaudit merge` writes null.json. A sharded run
@@ -249,26 +253,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "--claimed {c} is outside [0, 1] (an AUC or C-index)"
         );
     }
+    anyhow::ensure!(args.reps >= 1, "--reps 0: give at least 1 replicate");
     let rule = StopRule::default();
     if let Some(spec) = args.shard {
         return run_shard(&args, &design, &rule, spec);
     }
 
+    // Finished replicates of an interrupted run are reused (module `checkpoint`).
+    let fingerprint = checkpoint::fingerprint("null", &run_settings(&args, &design, &rule), &[]);
+    let ck = Checkpoint::open(
+        &args.out,
+        "null",
+        &fingerprint,
+        checkpoint::abort_after_from_env()?,
+    )?;
+
     // Hidden when stderr is not a terminal or with --quiet.
     let bar = super::progress_bar(args.reps as u64, "null replicates");
     let mut progress = |done: usize, _planned: usize| bar.set_position(done as u64);
-    let result = null::run_null_with(
+    let result = null::run_null_resumable(
         &design,
         args.reps,
         args.seed,
         args.claimed,
         &rule,
         &mut progress,
+        &ck,
     )
     .context("null simulation failed")?;
     bar.finish_and_clear();
     write_result(&args, &design, &result, &rule, &args.out)?;
+    ck.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings that change the result (the checkpoint's and the parts' fingerprint).
+fn run_settings(args: &Args, design: &NullDesign, rule: &StopRule) -> serde_json::Value {
+    json!({
+        "design": design,
+        "reps": args.reps,
+        "seed": args.seed,
+        "claimed": args.claimed.map(f64_text),
+        "stop_rule": rule,
+    })
 }
 
 /// Part `spec` of the replicates `0..reps` (module `shard`): each replicate's value and
@@ -279,13 +306,7 @@ fn run_shard(
     rule: &StopRule,
     spec: ShardSpec,
 ) -> anyhow::Result<ExitCode> {
-    let settings = json!({
-        "design": design,
-        "reps": args.reps,
-        "seed": args.seed,
-        "claimed": args.claimed.map(f64_text),
-        "stop_rule": rule,
-    });
+    let settings = run_settings(args, design, rule);
     let ids = (0..args.reps).map(|r| r.to_string()).collect();
     let plan = Plan::new("null", settings, ids, super::shard_argv())?;
     let no_inputs = |_: usize| Ok::<_, null::NullError>(String::new());

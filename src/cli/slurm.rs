@@ -267,6 +267,18 @@ fn validate(args: &Args) -> anyhow::Result<Job> {
         .parts
         .context("--parts N is required (the number of array tasks)")?;
     anyhow::ensure!(parts >= 1, "--parts must be at least 1");
+    anyhow::ensure!(
+        args.max_running != Some(0),
+        "--max-running 0 would never run a task; give 1 or more, or leave it out"
+    );
+    if let Some(t) = &args.time {
+        slurm_time(t).map_err(|why| {
+            anyhow::anyhow!(
+                "--time {t:?}: {why}; Slurm takes MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or \
+                 D-HH:MM:SS (e.g. 90, 01:30:00, 2-12)"
+            )
+        })?;
+    }
     if parts > 1001 {
         tracing::warn!("--parts {parts}: Slurm's default MaxArraySize allows 1001 tasks");
     }
@@ -317,6 +329,54 @@ fn validate(args: &Args) -> anyhow::Result<Job> {
         cwd,
         out,
     })
+}
+
+/// Checks a Slurm time limit (`sbatch --time`): `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`,
+/// `D-HH:MM` or `D-HH:MM:SS`, every field digits, minutes and seconds below 60 after the
+/// first field, hours below 24 after a day count; returns the limit in seconds.
+fn slurm_time(t: &str) -> Result<u64, String> {
+    let field = |f: &str, what: &str| -> Result<u64, String> {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) || f.len() > 9 {
+            return Err(format!("{what} {f:?} is not a whole number"));
+        }
+        f.parse()
+            .map_err(|_| format!("{what} {f:?} is not a whole number"))
+    };
+    let below = |v: u64, max: u64, what: &str| -> Result<u64, String> {
+        if v < max {
+            Ok(v)
+        } else {
+            Err(format!("{what} {v} is not below {max}"))
+        }
+    };
+    let (days, clock) = match t.split_once('-') {
+        Some((d, rest)) => (Some(field(d, "days")?), rest),
+        None => (None, t),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    let seconds = match (days, parts.as_slice()) {
+        (None, [m]) => 60 * field(m, "minutes")?,
+        (None, [m, s]) => 60 * field(m, "minutes")? + below(field(s, "seconds")?, 60, "seconds")?,
+        (None, [h, m, s]) => {
+            3600 * field(h, "hours")?
+                + 60 * below(field(m, "minutes")?, 60, "minutes")?
+                + below(field(s, "seconds")?, 60, "seconds")?
+        }
+        (Some(d), [h]) => 86400 * d + 3600 * below(field(h, "hours")?, 24, "hours")?,
+        (Some(d), [h, m]) => {
+            86400 * d
+                + 3600 * below(field(h, "hours")?, 24, "hours")?
+                + 60 * below(field(m, "minutes")?, 60, "minutes")?
+        }
+        (Some(d), [h, m, s]) => {
+            86400 * d
+                + 3600 * below(field(h, "hours")?, 24, "hours")?
+                + 60 * below(field(m, "minutes")?, 60, "minutes")?
+                + below(field(s, "seconds")?, 60, "seconds")?
+        }
+        _ => return Err("too many fields".to_string()),
+    };
+    Ok(seconds)
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
@@ -389,6 +449,21 @@ mod tests {
             submit: false,
             dry_run: false,
             command: command.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn slurm_time_formats() {
+        assert_eq!(slurm_time("90"), Ok(5400));
+        assert_eq!(slurm_time("10:30"), Ok(630));
+        assert_eq!(slurm_time("01:00:00"), Ok(3600));
+        assert_eq!(slurm_time("2-12"), Ok(2 * 86400 + 12 * 3600));
+        assert_eq!(slurm_time("1-01:30"), Ok(86400 + 3600 + 1800));
+        assert_eq!(slurm_time("1-00:00:05"), Ok(86405));
+        for bad in [
+            "", "1h", "01:60:00", "1:2:3:4", "-5", "1-24", "1-", "10:75", "a-1", "1.5",
+        ] {
+            assert!(slurm_time(bad).is_err(), "{bad:?} accepted");
         }
     }
 

@@ -57,10 +57,12 @@ use rand::RngExt;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::checkpoint::{ItemStore, NoStore};
 use crate::model::cox::{self, Ties};
 use crate::model::logistic::NewtonOptions;
 use crate::model::penalized::PathFit;
 use crate::model::pipeline::{Config, Family, Outcome, Pipeline, PipelineError};
+use crate::shard::{f64_text, parse_f64_text};
 use crate::stats::calibration;
 use crate::stats::concordance::{harrell_c, uno_c};
 use crate::stats::rng::stream;
@@ -121,6 +123,9 @@ pub enum CvError {
     /// The validation cohort has an undefined metric.
     #[error("validation cohort: {0}")]
     Validation(String),
+    /// The checkpoint of a resumable run failed.
+    #[error("{0}")]
+    Checkpoint(String),
 }
 
 /// Summary of one metric over outer folds and repeats.
@@ -299,23 +304,44 @@ pub fn permutation_test(
     permutations: usize,
     observed: f64,
 ) -> Result<PermutationResult, CvError> {
+    permutation_test_resumable(data, pipe, design, permutations, observed, &NoStore)
+}
+
+/// [`permutation_test`] that reuses the permutation estimates `store` holds (by id
+/// `"perm/{i}"`, the estimate's exact text) and records each one it computes, so a resumed
+/// run (`crate::checkpoint`) gives the same result as an uninterrupted one: permutation `i`
+/// depends only on the seed and `i`.
+///
+/// # Errors
+/// As [`permutation_test`]; [`CvError::Checkpoint`] when a record cannot be written or a
+/// stored one does not parse.
+pub fn permutation_test_resumable(
+    data: &Dataset,
+    pipe: &Pipeline,
+    design: &CvDesign,
+    permutations: usize,
+    observed: f64,
+    store: &dyn ItemStore,
+) -> Result<PermutationResult, CvError> {
     if permutations == 0 {
         return Err(invalid("permutations", "0", "at least 1"));
     }
     let values: Vec<f64> = (0..permutations)
         .into_par_iter()
         .map(|i| {
-            let mut rng = stream(design.seed, &format!("cv/perm/{i}"));
-            let mut perm: Vec<usize> = (0..data.outcome.len()).collect();
-            perm.shuffle(&mut rng);
-            let permuted = Dataset {
-                x: data.x.clone(),
-                names: data.names.clone(),
-                outcome: data.outcome.permuted(&perm),
-            };
-            let mut d = design.clone();
-            d.given_folds = None;
-            run(&permuted, pipe, &d, &format!("cv/perm/{i}"), 0).map(|r| r.estimate)
+            let id = format!("perm/{i}");
+            if let Some(d) = store.get(&id) {
+                return d
+                    .as_str()
+                    .map(parse_f64_text)
+                    .and_then(Result::ok)
+                    .ok_or_else(|| CvError::Checkpoint(format!("{id}: malformed record {d}")));
+            }
+            let v = permutation_estimate(data, pipe, design, i)?;
+            store
+                .put(&id, &serde_json::Value::String(f64_text(v)))
+                .map_err(|e| CvError::Checkpoint(e.to_string()))?;
+            Ok(v)
         })
         .collect::<Result<_, _>>()?;
     let b = values.iter().filter(|&&v| v >= observed).count();
@@ -328,6 +354,26 @@ pub fn permutation_test(
         null_mean: defined.iter().sum::<f64>() / defined.len().max(1) as f64,
         values,
     })
+}
+
+/// The nested estimate of permutation `i` (stream `cv/perm/{i}`).
+fn permutation_estimate(
+    data: &Dataset,
+    pipe: &Pipeline,
+    design: &CvDesign,
+    i: usize,
+) -> Result<f64, CvError> {
+    let mut rng = stream(design.seed, &format!("cv/perm/{i}"));
+    let mut perm: Vec<usize> = (0..data.outcome.len()).collect();
+    perm.shuffle(&mut rng);
+    let permuted = Dataset {
+        x: data.x.clone(),
+        names: data.names.clone(),
+        outcome: data.outcome.permuted(&perm),
+    };
+    let mut d = design.clone();
+    d.given_folds = None;
+    run(&permuted, pipe, &d, &format!("cv/perm/{i}"), 0).map(|r| r.estimate)
 }
 
 /// Trains the pipeline on all rows of `dev` (tuning by `design.inner`-fold CV on `dev`)

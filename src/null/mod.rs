@@ -11,7 +11,8 @@
 //! Replicate `r` draws only from `crate::stats::rng::stream(seed, "null/{r}")`, and
 //! replicates run in fixed batches of [`StopRule::batch`] whose results are collected in
 //! replicate order, so every value, the stopping point and the p-value are identical for
-//! any number of threads.
+//! any number of threads. For the same reason a run can be resumed replicate by replicate
+//! ([`run_null_resumable`] with a `crate::checkpoint::Checkpoint`).
 //!
 //! # Sequential stopping
 //! With a claimed value, after each complete batch (and once at least
@@ -41,9 +42,11 @@ pub use cindex::{cindex_interval_detail, cindex_interval_sim, CIndexInterval};
 pub use design::{FeatureCorrelation, ModelKind, NullDesign, Validation};
 pub use sim::RepValue;
 
+use crate::checkpoint::{ItemStore, NoStore};
 use crate::model::cox::CoxError;
 use crate::model::logistic::LogisticError;
 use crate::model::select::{SelectError, Selection};
+use crate::shard::{f64_text, parse_f64_text};
 use crate::stats::concordance::ConcordanceError;
 use crate::stats::rng::stream;
 use crate::stats::roc::RocError;
@@ -83,6 +86,9 @@ pub enum NullError {
     /// The C-index computation failed.
     #[error("C-index: {0}")]
     CIndex(#[from] ConcordanceError),
+    /// The checkpoint of a resumable run failed.
+    #[error("{0}")]
+    Checkpoint(String),
 }
 
 /// The sequential stopping rule (module docs).
@@ -230,6 +236,26 @@ pub fn run_null_with(
     rule: &StopRule,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<NullResult, NullError> {
+    run_null_resumable(design, reps, seed, claimed, rule, progress, &NoStore)
+}
+
+/// [`run_null_with`] that reuses the replicates `store` holds (by id `"{r}"`, the value in
+/// its exact text and the undefined parts) and records each one it computes: a resumed run
+/// (`crate::checkpoint`) gives the same result as an uninterrupted one, since replicate
+/// `r` depends only on `seed` and `r`.
+///
+/// # Errors
+/// As [`run_null_with`]; [`NullError::Checkpoint`] when a record cannot be written or a
+/// stored one does not parse.
+pub fn run_null_resumable(
+    design: &NullDesign,
+    reps: usize,
+    seed: u64,
+    claimed: Option<f64>,
+    rule: &StopRule,
+    progress: &mut dyn FnMut(usize, usize),
+    store: &dyn ItemStore,
+) -> Result<NullResult, NullError> {
     design.validate()?;
     if reps == 0 {
         return Err(NullError::NoReps);
@@ -255,7 +281,7 @@ pub fn run_null_with(
         let end = (start + rule.batch).min(reps);
         let batch: Vec<sim::RepValue> = (start..end)
             .into_par_iter()
-            .map(|r| replicate(design, seed, r))
+            .map(|r| stored_replicate(design, seed, r, store))
             .collect::<Result<_, _>>()?;
         for v in batch {
             values.push(v.value);
@@ -279,6 +305,35 @@ pub fn run_null_with(
         claimed,
         undefined_parts,
     ))
+}
+
+/// Replicate `r` from `store`, or computed and recorded there.
+fn stored_replicate(
+    design: &NullDesign,
+    seed: u64,
+    r: usize,
+    store: &dyn ItemStore,
+) -> Result<sim::RepValue, NullError> {
+    let id = r.to_string();
+    if let Some(d) = store.get(&id) {
+        let value = d["value"].as_str().map(parse_f64_text);
+        let undefined = d["undefined"].as_u64();
+        return match (value, undefined) {
+            (Some(Ok(value)), Some(u)) => Ok(sim::RepValue {
+                value,
+                undefined: u as usize,
+            }),
+            _ => Err(NullError::Checkpoint(format!(
+                "replicate {r}: malformed record {d}"
+            ))),
+        };
+    }
+    let v = replicate(design, seed, r)?;
+    let data = serde_json::json!({"value": f64_text(v.value), "undefined": v.undefined});
+    store
+        .put(&id, &data)
+        .map_err(|e| NullError::Checkpoint(e.to_string()))?;
+    Ok(v)
 }
 
 /// The stopping decision after a batch (module docs), `None` to go on.

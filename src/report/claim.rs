@@ -22,6 +22,8 @@ pub const PERMUTATION_PLOT: &str = "permutation.svg";
 pub const ROC_PLOT: &str = "roc.svg";
 /// Calibration of the re-estimate.
 pub const CALIBRATION_PLOT: &str = "calibration.svg";
+/// ICC of the selected features (check 10).
+pub const ICC_PLOT: &str = "icc.svg";
 
 /// Writes the report files of one claim into `dir/<slug>/`.
 ///
@@ -60,6 +62,14 @@ pub fn write(dir: &Path, a: &ClaimAudit) -> Result<(), TableError> {
             let svg = super::cv_plot::calibration_svg(p, y, 10, "Calibration of the re-estimate");
             write_atomic(&out.join(CALIBRATION_PLOT), svg.as_bytes())?;
             plots.push((CALIBRATION_PLOT, svg));
+        }
+        if !dp.icc.is_empty() {
+            // The stability table does not store its threshold: `radaudit stability`'s
+            // default is drawn, and the colours follow the table's own verdicts.
+            let cfg = crate::stats::stability::StabilityConfig::default();
+            let svg = super::icc_plot::selected_icc_svg(&dp.icc, cfg.threshold, cfg.confidence);
+            write_atomic(&out.join(ICC_PLOT), svg.as_bytes())?;
+            plots.push((ICC_PLOT, svg));
         }
     }
     let mut doc = document(a, has_plot);
@@ -175,6 +185,14 @@ fn document(a: &ClaimAudit, has_plot: bool) -> Doc {
                 if dp.calibration.is_some() {
                     d.image(CALIBRATION_PLOT, "Calibration of the re-estimate");
                 }
+            }
+            if c.id == CheckId::SelectedStability && !dp.icc.is_empty() {
+                d.image(
+                    ICC_PLOT,
+                    "ICC of each selected feature with its 95% interval against the \
+                     robustness threshold (dashed; radaudit stability's default 0.75); green \
+                     when the stability table marks it robust",
+                );
             }
             if c.id == CheckId::PermutationNull {
                 d.image(

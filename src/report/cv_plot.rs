@@ -61,7 +61,7 @@ pub fn roc_svg(curves: &[(String, Vec<f64>, Vec<bool>)], title: &str) -> String 
         let root = SVGBackend::with_string(&mut svg, (560, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+            .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(55)
@@ -69,6 +69,8 @@ pub fn roc_svg(curves: &[(String, Vec<f64>, Vec<bool>)], title: &str) -> String 
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .x_desc("1 - specificity")
             .y_desc("sensitivity")
             .draw()
@@ -91,6 +93,7 @@ pub fn roc_svg(curves: &[(String, Vec<f64>, Vec<bool>)], title: &str) -> String 
         }
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", 15))
             .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
@@ -129,7 +132,7 @@ pub fn calibration_svg(p: &[f64], y: &[bool], bins: usize, title: &str) -> Strin
         let root = SVGBackend::with_string(&mut svg, (560, 520)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+            .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(55)
@@ -137,6 +140,8 @@ pub fn calibration_svg(p: &[f64], y: &[bool], bins: usize, title: &str) -> Strin
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .x_desc("predicted probability")
             .y_desc("observed fraction of cases")
             .draw()
@@ -160,6 +165,7 @@ pub fn calibration_svg(p: &[f64], y: &[bool], bins: usize, title: &str) -> Strin
             .map_err(|e| err(&e))?;
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", 15))
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
@@ -204,7 +210,7 @@ pub fn permutation_svg(values: &[f64], observed: f64, metric: &str, p_value: f64
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 format!("Permutation null of the nested {metric} (p = {p_value:.3})"),
-                ("sans-serif", 18),
+                ("sans-serif", 20),
             )
             .margin(12)
             .x_label_area_size(45)
@@ -213,6 +219,8 @@ pub fn permutation_svg(values: &[f64], observed: f64, metric: &str, p_value: f64
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .disable_x_mesh()
             .disable_y_mesh()
             .x_desc(metric)
@@ -247,6 +255,7 @@ pub fn permutation_svg(values: &[f64], observed: f64, metric: &str, p_value: f64
         }
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", 15))
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)

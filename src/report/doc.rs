@@ -111,7 +111,8 @@ impl Doc {
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;\
              line-height:1.45}table{border-collapse:collapse;margin:1em 0}td,th{border:1px \
              solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}th{background:\
-             #eee}code{background:#f4f4f4;padding:0 .2em}img{max-width:100%}</style>\n",
+             #eee}code{background:#f4f4f4;padding:0 .2em}img,figure svg{max-width:100%;\
+             height:auto}</style>\n",
         );
         out.push_str("</head>\n<body>\n");
         let _ = writeln!(out, "<h1>{}</h1>", inline(&self.title));

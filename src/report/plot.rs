@@ -96,7 +96,7 @@ fn draw_histogram(
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("Null distribution: {metric} on random features"),
-            ("sans-serif", 18),
+            ("sans-serif", 20),
         )
         .margin(12)
         .x_label_area_size(45)
@@ -105,6 +105,8 @@ fn draw_histogram(
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
         .disable_x_mesh()
         .disable_y_mesh()
         .x_desc(metric)
@@ -149,6 +151,7 @@ fn draw_histogram(
     }
     chart
         .configure_series_labels()
+        .label_font(("sans-serif", 15))
         .position(SeriesLabelPosition::UpperLeft)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)

@@ -122,6 +122,13 @@ pub fn ccc(x: &[f64], y: &[f64], confidence: f64) -> Result<CccEstimate, CccErro
         return Err(CccError::Confidence { value: confidence });
     }
 
+    // Readings beyond 2^64 or below 2^-64 in magnitude are divided by a common power of
+    // two (exact; the CCC is scale invariant), so sums of squares neither overflow nor
+    // underflow (`crate::stats::scale`).
+    let s = crate::stats::scale::pow2_factor(x.iter().chain(y));
+    let (xs, ys): (Vec<f64>, Vec<f64>) = x.iter().zip(y).map(|(a, b)| (a * s, b * s)).unzip();
+    let (x, y) = (xs.as_slice(), ys.as_slice());
+
     let nf = n as f64;
     let mx = x.iter().sum::<f64>() / nf;
     let my = y.iter().sum::<f64>() / nf;
@@ -237,6 +244,29 @@ mod tests {
         let want = (a.ss_rows - a.ss_error) / (a.ss_rows + a.ss_error + 2.0 * a.ss_cols);
         let e = ccc(&x, &y, 0.95).unwrap();
         assert!((e.ccc - want).abs() < 1e-12, "{} vs {want}", e.ccc);
+    }
+
+    #[test]
+    fn readings_scaled_by_1e200_or_1e_minus_200_give_the_same_ccc() {
+        // Scale invariance (Lin 1989: rho_c is a ratio of second moments). Unscaled
+        // arithmetic overflows at 1e200 (squares 1e400) and underflows at 1e-200.
+        let x = [3.1, 4.7, 2.2, 8.9, 5.5, 6.1, 7.3];
+        let y = [3.5, 4.1, 2.9, 8.1, 6.2, 5.8, 7.9];
+        let e = ccc(&x, &y, 0.95).unwrap();
+        for c in [1e200, 1e-200] {
+            let (xs, ys): (Vec<f64>, Vec<f64>) =
+                x.iter().zip(&y).map(|(a, b)| (a * c, b * c)).unzip();
+            let big = ccc(&xs, &ys, 0.95).unwrap();
+            for (a, b) in [
+                (big.ccc, e.ccc),
+                (big.ci_lower, e.ci_lower),
+                (big.ci_upper, e.ci_upper),
+                (big.pearson, e.pearson),
+            ] {
+                // Only the rounding of x * c differs: relative 1e-15 per value.
+                assert!((a - b).abs() < 1e-12, "scale {c}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

@@ -539,6 +539,21 @@ impl Ratings {
         Ok(Ratings { n, k, values: out })
     }
 
+    /// The table divided by a power of two when its ratings are so large or small that
+    /// sums of squares would overflow or underflow (`crate::stats::scale`); the ICC is a
+    /// ratio of mean squares, so it is unchanged, and the division is exact.
+    pub fn rescaled(&self) -> std::borrow::Cow<'_, Ratings> {
+        let s = crate::stats::scale::pow2_factor(&self.values);
+        if s == 1.0 {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        std::borrow::Cow::Owned(Ratings {
+            n: self.n,
+            k: self.k,
+            values: self.values.iter().map(|v| v * s).collect(),
+        })
+    }
+
     /// Number of targets (rows).
     pub fn n_targets(&self) -> usize {
         self.n
@@ -645,12 +660,28 @@ pub fn anova(r: &Ratings) -> Result<Anova, IccError> {
 
     let (nf, kf) = (n as f64, k as f64);
     let y = |i: usize, j: usize| r.values[i * k + j];
-    let m = r.values.iter().sum::<f64>() / (nf * kf);
+    // The mean of equal values is that value: a sum rounds (five times 0.1 is not 0.5), and
+    // the rounding would turn a constant table or target into a tiny non-zero variance.
+    let mean = |mut v: Box<dyn Iterator<Item = f64> + '_>, count: f64| {
+        let first = v.next().unwrap_or(f64::NAN);
+        let mut sum = first;
+        let mut equal = true;
+        for x in v {
+            equal &= x == first;
+            sum += x;
+        }
+        if equal {
+            first
+        } else {
+            sum / count
+        }
+    };
+    let m = mean(Box::new(r.values.iter().copied()), nf * kf);
     let m_i: Vec<f64> = (0..n)
-        .map(|i| (0..k).map(|j| y(i, j)).sum::<f64>() / kf)
+        .map(|i| mean(Box::new((0..k).map(move |j| y(i, j))), kf))
         .collect();
     let m_j: Vec<f64> = (0..k)
-        .map(|j| (0..n).map(|i| y(i, j)).sum::<f64>() / nf)
+        .map(|j| mean(Box::new((0..n).map(move |i| y(i, j))), nf))
         .collect();
 
     let ss_rows = kf * m_i.iter().map(|a| (a - m) * (a - m)).sum::<f64>();
@@ -753,7 +784,7 @@ impl Anova {
 /// - All ratings equal: NaN with [`IccWarning::NoVariance`].
 pub fn icc(r: &Ratings, form: IccForm, confidence: f64) -> Result<IccEstimate, IccError> {
     check_confidence(confidence)?;
-    let ms = anova(r)?.mean_squares();
+    let ms = anova(&r.rescaled())?.mean_squares();
     Ok(estimate(&ms, form, confidence))
 }
 
@@ -763,7 +794,7 @@ pub fn icc(r: &Ratings, form: IccForm, confidence: f64) -> Result<IccEstimate, I
 /// As [`icc`].
 pub fn icc_all(r: &Ratings, confidence: f64) -> Result<Vec<IccEstimate>, IccError> {
     check_confidence(confidence)?;
-    let ms = anova(r)?.mean_squares();
+    let ms = anova(&r.rescaled())?.mean_squares();
     Ok(IccForm::ALL
         .iter()
         .map(|&f| estimate(&ms, f, confidence))
@@ -793,6 +824,7 @@ pub fn icc_fit(
     if r.k < 2 {
         return Err(IccError::TooFewRaters { k: r.k });
     }
+    let r = &r.rescaled();
 
     if r.n_missing() == 0 {
         let ms = anova(r)?.mean_squares();
@@ -1517,6 +1549,61 @@ fn rater_effects(cells: &[Vec<(usize, f64)>], m_i: &[f64], k: usize) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_table_of_an_inexact_value_has_no_variance() {
+        // 0.1 is not a binary fraction: summed, its means round, which used to leave a tiny
+        // between-target variance and report "perfect agreement" instead of NaN.
+        let r = Ratings::complete(7, 3, vec![0.1; 21]).unwrap();
+        let e = icc(&r, IccForm::ICC1_1, 0.95).unwrap();
+        assert!(e.icc.is_nan(), "{e:?}");
+        assert!(e.warnings.contains(&IccWarning::NoVariance), "{e:?}");
+        // Constant targets with different values: perfect agreement, exactly.
+        let rows: Vec<Vec<f64>> = (0..6).map(|i| vec![0.1 * i as f64 + 0.3; 4]).collect();
+        let e = icc(&Ratings::from_rows(&rows).unwrap(), IccForm::ICC1_1, 0.95).unwrap();
+        assert_eq!(e.icc, 1.0);
+        assert!(e.warnings.contains(&IccWarning::PerfectAgreement), "{e:?}");
+    }
+
+    #[test]
+    fn ratings_scaled_by_1e200_or_1e_minus_200_give_the_same_iccs() {
+        // The ICC is a ratio of mean squares, invariant to a common scale (Shrout & Fleiss
+        // 1979, Table 2). Unscaled, 1e200 overflows the sums of squares (1e400) and 1e-200
+        // underflows them.
+        let rows = vec![
+            vec![9.0, 2.0, 5.0, 8.0],
+            vec![6.0, 1.0, 3.0, 2.0],
+            vec![8.0, 4.0, 6.0, 8.0],
+            vec![7.0, 1.0, 2.0, 6.0],
+            vec![10.0, 5.0, 6.0, 9.0],
+            vec![6.0, 2.0, 4.0, 7.0],
+        ];
+        let plain = icc_all(&Ratings::from_rows(&rows).unwrap(), 0.95).unwrap();
+        for c in [1e200, 1e-200] {
+            let scaled: Vec<Vec<f64>> = rows
+                .iter()
+                .map(|r| r.iter().map(|v| v * c).collect())
+                .collect();
+            let r = Ratings::from_rows(&scaled).unwrap();
+            let all = icc_all(&r, 0.95).unwrap();
+            let fit = icc_fit(&r, &IccForm::ALL, MissingMethod::Listwise, 0.95).unwrap();
+            for (e, p) in all.iter().chain(&fit.estimates).zip(plain.iter().cycle()) {
+                for (a, b) in [
+                    (e.icc, p.icc),
+                    (e.ci_lower, p.ci_lower),
+                    (e.ci_upper, p.ci_upper),
+                ] {
+                    // Only the rounding of v * c differs: relative 1e-16 per rating.
+                    assert!((a - b).abs() < 1e-12, "scale {c}, {}: {a} vs {b}", e.form);
+                }
+                assert!(
+                    e.f.is_finite() && (e.f - p.f).abs() < 1e-9 * p.f,
+                    "{}",
+                    e.form
+                );
+            }
+        }
+    }
 
     fn sf_table() -> Ratings {
         // Shrout & Fleiss (1979) Table 2 (answer_key.toml [icc.shrout_fleiss_1979]).

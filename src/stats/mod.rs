@@ -9,4 +9,5 @@ pub mod proportion;
 pub mod reml;
 pub mod rng;
 pub mod roc;
+pub mod scale;
 pub mod stability;

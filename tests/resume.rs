@@ -1,0 +1,288 @@
+//! Kill-and-resume tests of the checkpoints of `null` (replicates), `cv --permutations`
+//! (permutations) and `audit` (scenario files), module `radaudit::checkpoint`.
+//!
+//! Each test runs the command uninterrupted, then again with `RADAUDIT_ABORT_AFTER=N`
+//! (the process aborts right after its `N`-th finished item, a kill at a fixed point),
+//! then once more without it, and asserts that the resumed run's outputs equal the
+//! uninterrupted run's byte for byte, that the interrupted run left no output and a
+//! checkpoint with exactly `N` items, that the checkpoint is gone after the finish, and
+//! that a checkpoint of other settings is refused with exit code 2.
+//!
+//! Cost: a few seconds in release (small designs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_radaudit"));
+    c.env_remove("RADAUDIT_ABORT_AFTER");
+    c
+}
+
+/// Runs `radaudit --quiet ARGS`, aborted after `abort` items when given.
+fn run(args: &[&str], abort: Option<usize>) -> Output {
+    let mut c = bin();
+    c.arg("--quiet").args(args);
+    if let Some(n) = abort {
+        c.env("RADAUDIT_ABORT_AFTER", n.to_string());
+    }
+    c.output().expect("run radaudit")
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn checkpoint(out: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.checkpoint", out.display()))
+}
+
+/// Records in a checkpoint (lines after the header).
+fn records(out: &Path) -> usize {
+    let text = std::fs::read_to_string(checkpoint(out)).expect("checkpoint left by the abort");
+    text.lines().count() - 1
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Every file under `dir`, relative path -> bytes, sorted.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("prefix").to_path_buf();
+                out.push((rel, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn null_args<'a>(out: &'a str, plot: &'a str, seed: &'a str) -> Vec<&'a str> {
+    vec![
+        "null",
+        "--n",
+        "40",
+        "--candidates",
+        "50",
+        "--prevalence",
+        "0.5",
+        "--selected",
+        "3",
+        "--design",
+        "cv",
+        "--folds",
+        "4",
+        "--leaky",
+        "--claimed",
+        "0.8",
+        "--reps",
+        "120",
+        "--seed",
+        seed,
+        "--out",
+        out,
+        "--plot",
+        plot,
+    ]
+}
+
+#[test]
+fn null_resumed_after_a_kill_equals_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, full_svg) = (tmp.path().join("full.json"), tmp.path().join("full.svg"));
+    ok(&run(&null_args(s(&full), s(&full_svg), "3"), None));
+    assert!(
+        !checkpoint(&full).exists(),
+        "checkpoint left after a finish"
+    );
+
+    // Killed in the second batch of 50 replicates.
+    let (out, svg) = (tmp.path().join("r.json"), tmp.path().join("r.svg"));
+    let o = run(&null_args(s(&out), s(&svg), "3"), Some(70));
+    assert!(!o.status.success(), "the hook did not stop the run");
+    assert!(
+        !out.exists() && !svg.exists(),
+        "output written by a killed run"
+    );
+    assert_eq!(records(&out), 70);
+
+    // Another seed is another run: refused, the checkpoint kept.
+    let o = run(&null_args(s(&out), s(&svg), "4"), None);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        msg.contains("r.json.checkpoint") && msg.contains("checkpoint of another run"),
+        "{msg}"
+    );
+    assert_eq!(records(&out), 70);
+
+    // A torn last record (a kill while writing) is dropped and recomputed.
+    let mut text = std::fs::read_to_string(checkpoint(&out)).unwrap();
+    text.push_str("{\"id\":\"99\",\"da");
+    std::fs::write(checkpoint(&out), text).unwrap();
+
+    ok(&run(&null_args(s(&out), s(&svg), "3"), None));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&full).unwrap());
+    assert_eq!(
+        std::fs::read(&svg).unwrap(),
+        std::fs::read(&full_svg).unwrap()
+    );
+    assert!(!checkpoint(&out).exists(), "checkpoint left after a finish");
+}
+
+fn cv_args<'a>(out: &'a str, plots: &'a str, seed: &'a str) -> Vec<&'a str> {
+    vec![
+        "cv",
+        "--table",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/stats/null_seed0_p100.csv"
+        ),
+        "--outcome",
+        "y",
+        "--ignore",
+        "fold",
+        "--k",
+        "5",
+        "--outer",
+        "3",
+        "--inner",
+        "3",
+        "--repeats",
+        "1",
+        "--leaky",
+        "--permutations",
+        "6",
+        "--bbc-resamples",
+        "10",
+        "--n-lambda",
+        "8",
+        "--seed",
+        seed,
+        "--out",
+        out,
+        "--plots",
+        plots,
+    ]
+}
+
+#[test]
+fn cv_permutations_resumed_after_a_kill_equal_an_uninterrupted_run() {
+    assert!(Path::new(DATA).join("stats/null_seed0_p100.csv").is_file());
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, full_plots) = (tmp.path().join("full.json"), tmp.path().join("fp"));
+    ok(&run(&cv_args(s(&full), s(&full_plots), "7"), None));
+    assert!(
+        !checkpoint(&full).exists(),
+        "checkpoint left after a finish"
+    );
+
+    let (out, plots) = (tmp.path().join("r.json"), tmp.path().join("rp"));
+    let o = run(&cv_args(s(&out), s(&plots), "7"), Some(3));
+    assert!(!o.status.success(), "the hook did not stop the run");
+    assert!(!out.exists(), "output written by a killed run");
+    assert_eq!(records(&out), 3);
+
+    let o = run(&cv_args(s(&out), s(&plots), "8"), None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("checkpoint of another run"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    ok(&run(&cv_args(s(&out), s(&plots), "7"), None));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&full).unwrap());
+    assert_eq!(tree(&plots), tree(&full_plots));
+    assert!(!checkpoint(&out).exists(), "checkpoint left after a finish");
+}
+
+#[test]
+fn audit_resumed_after_a_kill_equals_an_uninterrupted_run() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("sc");
+    std::fs::create_dir(&sc).unwrap();
+    for name in [
+        "bo-hcc-lenvatinib-response--external-auc.toml",
+        "he-2022-bclm-anti-her2--auc.toml",
+        "qin-pcca-early-recurrence--auc.toml",
+        "fontaine-hcc-sbrt-os--sens-spec.toml",
+    ] {
+        std::fs::copy(
+            root.join("scenarios/liver-review").join(name),
+            sc.join(name),
+        )
+        .unwrap();
+    }
+    // An invalid file: its error is an item too, and goes to the index.
+    std::fs::write(sc.join("broken.toml"), "[claim]\nmetric = 3\n").unwrap();
+    let args = |out: &Path, seed: &'static str| -> Vec<String> {
+        [
+            "audit",
+            s(&sc),
+            "--out",
+            s(out),
+            "--reps",
+            "40",
+            "--seed",
+            seed,
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let call = |out: &Path, seed, abort| {
+        let a = args(out, seed);
+        run(&a.iter().map(String::as_str).collect::<Vec<_>>(), abort)
+    };
+
+    // Exit 2: one scenario file is invalid, in every run alike.
+    let full = tmp.path().join("full");
+    assert_eq!(call(&full, "5", None).status.code(), Some(2));
+    assert!(
+        !checkpoint(&full).exists(),
+        "checkpoint left after a finish"
+    );
+    assert!(full.join("README.md").is_file());
+
+    let out = tmp.path().join("r");
+    let o = call(&out, "5", Some(3));
+    assert!(
+        !matches!(o.status.code(), Some(0 | 1 | 2)),
+        "the hook did not stop the run"
+    );
+    assert!(!out.exists(), "reports written by a killed run");
+    assert_eq!(records(&out), 3);
+
+    let o = call(&out, "6", None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("checkpoint of another run"));
+
+    assert_eq!(call(&out, "5", None).status.code(), Some(2));
+    let (a, b) = (tree(&full), tree(&out));
+    assert_eq!(a.len(), b.len());
+    for ((pa, ba), (pb, bb)) in a.iter().zip(&b) {
+        assert_eq!(pa, pb);
+        assert!(ba == bb, "{} differs after resuming", pa.display());
+    }
+    assert!(!checkpoint(&out).exists(), "checkpoint left after a finish");
+    let staging = PathBuf::from(format!("{}.staging", checkpoint(&out).display()));
+    assert!(!staging.exists(), "drafts left after a finish");
+}
