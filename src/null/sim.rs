@@ -35,6 +35,7 @@ use rand::RngExt;
 use rand_distr::{Exp1, StandardNormal};
 
 use crate::model::cox::{self, CoxFit, Ties};
+use crate::model::fold_t::FoldT;
 use crate::model::logistic::{self, LogisticFit, NewtonOptions};
 use crate::model::select::{self, Selection};
 use crate::null::design::{FeatureCorrelation, ModelKind, NullDesign, Validation};
@@ -425,18 +426,21 @@ impl Pipeline {
         } else {
             None
         };
+        // The |t| filter of every training fold from one set of (fold, class) summaries
+        // (the same statistics as `select::top_k_t` on the training rows).
+        let fold_t = match (outcome, &leaky_selected, self.selection) {
+            (_, Some(_), _) | (_, _, Selection::None) | (Outcome::Survival { .. }, _, _) => None,
+            (Outcome::Binary(y), None, _) => Some(FoldT::new(x, y, folds, n_folds)?),
+        };
         let mut fold_values = Vec::with_capacity(n_folds);
         for f in 0..n_folds {
             let train: Vec<usize> = all.iter().copied().filter(|&i| folds[i] != f).collect();
             let test: Vec<usize> = all.iter().copied().filter(|&i| folds[i] == f).collect();
-            fold_values.push(self.run(
-                x,
-                outcome,
-                &train,
-                &test,
-                leaky_selected.as_deref(),
-                None,
-            )?);
+            let fixed = match &fold_t {
+                Some(ft) => Some(select::top_k(&ft.training(f)?, self.k)?),
+                None => leaky_selected.clone(),
+            };
+            fold_values.push(self.run(x, outcome, &train, &test, fixed.as_deref(), None)?);
         }
         let defined: Vec<f64> = fold_values.iter().flatten().copied().collect();
         let mean = if defined.is_empty() {
@@ -516,19 +520,16 @@ pub(crate) fn best_of(models: &[RepValue]) -> RepValue {
     }
 }
 
-/// The value of each of the `models_compared` pipelines of one replicate, in drawing
-/// order.
-///
-/// The patients are drawn first, then each model's features and folds in turn, so the
-/// first `m` entries for `models_compared = M >= m` are exactly the entries for
-/// `models_compared = m`: a run for fewer models can reuse a longer one.
-pub(crate) fn replicate_models(
-    design: &NullDesign,
-    rng: &mut Stream,
-) -> Result<Vec<RepValue>, NullError> {
-    let pipe = Pipeline::from_design(design);
+/// The patients of one replicate, shared by its compared models: the development outcome
+/// and, for external designs, the validation outcome.
+#[derive(Debug, Clone)]
+pub(crate) struct Patients {
+    outcome: Outcome,
+    val_outcome: Option<Outcome>,
+}
 
-    // The patients (shared by the compared models), then each model's features.
+/// Draws a replicate's patients (the first draws of its stream).
+pub(crate) fn draw_patients(design: &NullDesign, rng: &mut Stream) -> Patients {
     let outcome = draw_outcome(rng, design.model, design.n, design.events);
     let val_outcome = match design.validation {
         Validation::External {
@@ -542,27 +543,53 @@ pub(crate) fn replicate_models(
         )),
         _ => None,
     };
-
-    let mut models = Vec::with_capacity(design.models_compared);
-    for _ in 0..design.models_compared {
-        let x = draw_features(rng, design.n, design.candidates, design.feature_correlation);
-        let (x, outcome) = match (&outcome, design.preprocessing_before_split) {
-            (Outcome::Binary(y), true) => {
-                let (xa, ya) = smote(rng, &x, y);
-                (xa, Outcome::Binary(ya))
-            }
-            _ => (x, outcome.clone()),
-        };
-        models.push(evaluate(
-            design,
-            &pipe,
-            rng,
-            x.view(),
-            &outcome,
-            val_outcome.as_ref(),
-        )?);
+    Patients {
+        outcome,
+        val_outcome,
     }
-    Ok(models)
+}
+
+/// The next compared model of a replicate: its features, then its validation, drawn from
+/// `rng` where the previous model (or [`draw_patients`]) left it.
+pub(crate) fn next_model(
+    design: &NullDesign,
+    patients: &Patients,
+    rng: &mut Stream,
+) -> Result<RepValue, NullError> {
+    let pipe = Pipeline::from_design(design);
+    let x = draw_features(rng, design.n, design.candidates, design.feature_correlation);
+    let (x, outcome) = match (&patients.outcome, design.preprocessing_before_split) {
+        (Outcome::Binary(y), true) => {
+            let (xa, ya) = smote(rng, &x, y);
+            (xa, Outcome::Binary(ya))
+        }
+        _ => (x, patients.outcome.clone()),
+    };
+    evaluate(
+        design,
+        &pipe,
+        rng,
+        x.view(),
+        &outcome,
+        patients.val_outcome.as_ref(),
+    )
+}
+
+/// The value of each of the `models_compared` pipelines of one replicate, in drawing
+/// order.
+///
+/// The patients are drawn first ([`draw_patients`]), then each model's features and folds
+/// in turn ([`next_model`]), so the first `m` entries for `models_compared = M >= m` are
+/// exactly the entries for `models_compared = m`: a run for fewer models can reuse a longer
+/// one, and a run for more models can resume a shorter one from its stream state.
+pub(crate) fn replicate_models(
+    design: &NullDesign,
+    rng: &mut Stream,
+) -> Result<Vec<RepValue>, NullError> {
+    let patients = draw_patients(design, rng);
+    (0..design.models_compared)
+        .map(|_| next_model(design, &patients, rng))
+        .collect()
 }
 
 /// True when the scores of the held-out rows are independent of their outcome: a split or
@@ -868,6 +895,37 @@ mod tests {
         let (m2, s2) = stats(&run(false));
         assert!((m1 - m2).abs() < 0.02, "means {m1} vs {m2}");
         assert!((s1 - s2).abs() < 0.02, "sds {s1} vs {s2}");
+    }
+
+    #[test]
+    fn fold_t_cv_equals_selection_on_each_training_fold() {
+        // The cell-summary |t| filter must pick the columns `select::top_k_t` picks on each
+        // training fold, so every fold's AUC is the direct pipeline's, bit for bit.
+        let mut rng = stream(8, "t");
+        let (n, p, k) = (60, 200, 5);
+        let x = draw_features(&mut rng, n, p, FeatureCorrelation::default());
+        let y: Vec<bool> = (0..n).map(|i| i < 22).collect();
+        let folds = stratified_folds(&mut rng, &y, 5);
+        let outcome = Outcome::Binary(y.clone());
+        let pipe = Pipeline {
+            selection: Selection::Univariate,
+            k,
+            model: ModelKind::Logistic,
+            c: 1.0,
+        };
+        let fast = pipe.cv(x.view(), &outcome, &folds, 5, false).unwrap();
+        for f in 0..5 {
+            let train: Vec<usize> = (0..n).filter(|&i| folds[i] != f).collect();
+            let test: Vec<usize> = (0..n).filter(|&i| folds[i] == f).collect();
+            let direct = pipe
+                .run(x.view(), &outcome, &train, &test, None, None)
+                .unwrap();
+            assert_eq!(
+                fast.fold_values[f].map(f64::to_bits),
+                direct.map(f64::to_bits),
+                "fold {f}"
+            );
+        }
     }
 
     #[test]
