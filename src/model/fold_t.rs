@@ -96,6 +96,25 @@ impl FoldT {
             }
         }
 
+        Ok(Self::from_cells(p, n_folds, cell_n, cell_mean, cell_ss))
+    }
+
+    /// From the summaries of the cells alone: `cell_n[g]`, and `cell_mean` and `cell_ss`
+    /// holding `p` values per cell, cell `g = fold * 2 + class` (class 1 = `true`).
+    ///
+    /// # Panics
+    /// When the lengths do not match `n_folds` and `p` (a caller bug).
+    pub fn from_cells(
+        p: usize,
+        n_folds: usize,
+        cell_n: Vec<usize>,
+        cell_mean: Vec<f64>,
+        cell_ss: Vec<f64>,
+    ) -> Self {
+        let cells = 2 * n_folds;
+        assert!(cell_n.len() == cells && cell_mean.len() == cells * p);
+        assert_eq!(cell_ss.len(), cells * p);
+
         // Class totals: Chan et al. combination of the cells, fold by fold.
         let mut tot_n = [0usize; 2];
         let mut mean = [vec![0.0; p], vec![0.0; p]];
@@ -122,7 +141,7 @@ impl FoldT {
                 tot_n[c] += na;
             }
         }
-        Ok(Self {
+        Self {
             p,
             n: tot_n,
             cell_n,
@@ -130,7 +149,24 @@ impl FoldT {
             ss,
             cell_mean,
             cell_ss,
-        })
+        }
+    }
+
+    /// The t statistic of every column on all rows.
+    ///
+    /// # Errors
+    /// As [`FoldT::training`].
+    pub fn all(&self) -> Result<Vec<f64>, SelectError> {
+        let [n0, n1] = self.n;
+        if n1 == 0 || n0 == 0 || n1 + n0 < 3 {
+            return Err(SelectError::TooFew { n0, n1, need: 1 });
+        }
+        Ok((0..self.p)
+            .map(|j| {
+                let diff = self.mean[1][j] - self.mean[0][j];
+                pooled_t(diff, self.ss[0][j] + self.ss[1][j], n1, n0)
+            })
+            .collect())
     }
 
     /// The t statistic of every column on the rows outside fold `f` (module docs).
@@ -232,6 +268,21 @@ mod tests {
             // Constant column: t = 0 both ways; class-constant: +inf both ways.
             assert_eq!(fast[2], 0.0);
             assert_eq!(fast[3], f64::INFINITY);
+        }
+    }
+
+    #[test]
+    fn fold_t_all_rows_equals_direct_t() {
+        let mut rng = stream(5, "fold_t_all");
+        let (n, p) = (31, 4);
+        let x = Array2::from_shape_fn((n, p), |_| rng.sample::<f64, _>(StandardNormal));
+        let y: Vec<bool> = (0..n).map(|i| i % 4 == 1).collect();
+        let folds: Vec<usize> = (0..n).map(|i| i % 3).collect();
+        let all: Vec<usize> = (0..n).collect();
+        let direct = t_statistics(x.view(), &y, &all).unwrap();
+        let fast = FoldT::new(x.view(), &y, &folds, 3).unwrap().all().unwrap();
+        for j in 0..p {
+            assert!(close(direct[j], fast[j], 1e-12), "{j}: {} vs {}", direct[j], fast[j]);
         }
     }
 

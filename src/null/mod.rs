@@ -27,6 +27,7 @@
 //! (Phipson & Smyth 2010, Stat Appl Genet Mol Biol 9:39) with Monte Carlo standard error
 //! `se` as above. Without a claimed value all `reps` replicates run.
 
+mod cells;
 pub mod cindex;
 pub mod design;
 pub mod sim;
