@@ -66,7 +66,7 @@ fn time_permutations(pipe: &Pipeline, permutations: usize) {
         perm.p_value,
         rayon::current_num_threads()
     );
-    assert!(observed > 0.75, "the 5 informative columns are found: {observed}");
+    assert!(observed > 0.7, "the 5 informative columns are found: {observed}");
     assert_eq!(perm.exceedances, 0);
     assert!((perm.null_mean - 0.5).abs() < 0.03, "{}", perm.null_mean);
 }
