@@ -17,7 +17,8 @@ use ndarray::{Array2, ArrayView2};
 pub fn weighted_gram(x: MatRef<'_, f64>, c: &[f64], a: Option<MatRef<'_, f64>>) -> Vec<f64> {
     let (n, p) = (x.nrows(), x.ncols());
     assert_eq!(c.len(), n, "one weight per row");
-    let xs = Mat::from_fn(n, p, |i, j| c[i].max(0.0).sqrt() * x[(i, j)]);
+    let sc: Vec<f64> = c.iter().map(|v| v.max(0.0).sqrt()).collect();
+    let xs = Mat::from_fn(n, p, |i, j| sc[i] * x[(i, j)]);
     let mut h = Mat::<f64>::zeros(p, p);
     matmul(
         h.as_mut(),

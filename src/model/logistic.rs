@@ -232,21 +232,26 @@ pub(crate) fn damped_newton(
         let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
         let d = cholesky_solve(&state.hess, dim, &neg_g).ok_or(iterations)?;
 
-        // Step halving until the objective does not increase.
+        // Step halving until the objective does not increase. The full step is nearly
+        // always taken, so it is evaluated with its Hessian, which the next step needs.
         let mut step = 1.0;
         let mut accepted = None;
         for _ in 0..40 {
             let trial: Vec<f64> = beta.iter().zip(&d).map(|(b, di)| b + step * di).collect();
-            let obj = eval(&trial, false).objective;
-            if obj <= state.objective + 1e-12 * state.objective.abs().max(1.0) {
-                accepted = Some(trial);
+            let at = eval(&trial, step == 1.0);
+            if at.objective <= state.objective + 1e-12 * state.objective.abs().max(1.0) {
+                accepted = Some((trial, at));
                 break;
             }
             step *= 0.5;
         }
-        let Some(next) = accepted else { break };
+        let Some((next, at)) = accepted else { break };
         beta = next;
-        state = eval(&beta, true);
+        state = if at.hess.is_empty() {
+            eval(&beta, true)
+        } else {
+            at
+        };
         converged = max_abs(&state.grad) < tol;
     }
     Ok(NewtonRun {

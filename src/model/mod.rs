@@ -2,6 +2,7 @@
 
 pub mod cox;
 pub mod cv;
+pub mod fold_t;
 pub mod linalg;
 pub mod logistic;
 pub mod penalized;

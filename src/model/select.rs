@@ -107,21 +107,25 @@ pub fn t_statistics(
             *acc += d * d;
         }
     }
+    Ok((0..p)
+        .map(|j| pooled_t(m[1][j] - m[0][j], ss[j], n1, n0))
+        .collect())
+}
+
+/// The pooled-variance t statistic from the difference of class means `diff`, the pooled
+/// within-class sum of squares `ss` and the class sizes (formula and degenerate cases of
+/// [`t_statistics`]).
+pub(crate) fn pooled_t(diff: f64, ss: f64, n1: usize, n0: usize) -> f64 {
     let df = (n1 + n0 - 2) as f64;
     let f = 1.0 / n1 as f64 + 1.0 / n0 as f64;
-    Ok((0..p)
-        .map(|j| {
-            let diff = m[1][j] - m[0][j];
-            let se = (ss[j] / df * f).sqrt();
-            if se > 0.0 {
-                diff / se
-            } else if diff == 0.0 {
-                0.0
-            } else {
-                diff.signum() * f64::INFINITY
-            }
-        })
-        .collect())
+    let se = (ss / df * f).sqrt();
+    if se > 0.0 {
+        diff / se
+    } else if diff == 0.0 {
+        0.0
+    } else {
+        diff.signum() * f64::INFINITY
+    }
 }
 
 /// Cox score (log-rank) chi-square statistic of every column, on `rows` only.

@@ -28,6 +28,7 @@
 //! (Phipson & Smyth 2010, Stat Appl Genet Mol Biol 9:39) with Monte Carlo standard error
 //! `se` as above. Without a claimed value all `reps` replicates run.
 
+mod cells;
 pub mod cindex;
 pub mod design;
 pub mod sim;
@@ -444,12 +445,21 @@ pub fn summarise_replicates(
     ))
 }
 
-/// Per-model values of full-pipeline replicates, keyed by the design without its model
-/// count, the seed and the replicate index (see [`replicate`]).
-type ModelCache = Mutex<HashMap<String, Arc<Vec<sim::RepValue>>>>;
+/// The models of a full-pipeline replicate computed so far, with what it takes to
+/// compute more: the replicate's patients and its stream where the last model left it.
+struct Partial {
+    models: Vec<sim::RepValue>,
+    patients: sim::Patients,
+    rng: crate::stats::rng::Stream,
+}
 
-/// Entries kept before the cache is emptied (about 100 bytes each).
-const MODEL_CACHE_CAP: usize = 500_000;
+/// Partial replicates, keyed by the design without its model count (and with a stand-in
+/// selection as univariate), the seed and the replicate index (see [`replicate`]).
+type ModelCache = Mutex<HashMap<String, Arc<Partial>>>;
+
+/// Entries kept before the cache is emptied (up to about 2 kB each: the outcomes of a
+/// few hundred patients and a stream state).
+const MODEL_CACHE_CAP: usize = 100_000;
 
 fn model_cache() -> &'static ModelCache {
     static CACHE: OnceLock<ModelCache> = OnceLock::new();
@@ -461,8 +471,11 @@ fn model_cache() -> &'static ModelCache {
 /// A replicate's compared models are drawn one after the other from that stream
 /// ([`sim::replicate_models`]), so the best of `m` models is the maximum over a prefix of
 /// the values for any larger model count. Full-pipeline replicates are cached per model
-/// and reused by runs of the same design that differ only in `models_compared` (the audit's
-/// corners and tipping search); the value returned is the one a fresh run computes.
+/// with their stream state and reused by runs of the same design that differ only in
+/// `models_compared` or in a stand-in selection (LASSO or mRMR, simulated as univariate):
+/// a run for fewer models takes a prefix, a run for more models resumes the stream where
+/// the cached models stopped (the audit's corners and tipping search). The value returned
+/// is the one a fresh run computes.
 fn replicate(design: &NullDesign, seed: u64, r: usize) -> Result<sim::RepValue, NullError> {
     let rng = || stream(seed, &format!("null/{r}"));
     if sim::held_out_is_independent(design) {
@@ -473,24 +486,48 @@ fn replicate(design: &NullDesign, seed: u64, r: usize) -> Result<sim::RepValue, 
     let m = design.models_compared;
     let mut base = design.clone();
     base.models_compared = 1;
+    // LASSO and mRMR are simulated by the univariate filter (`sim::Pipeline::select`), so
+    // their replicates are the univariate design's, number for number: one cache entry.
+    if base.selection.is_stand_in() {
+        base.selection = Selection::Univariate;
+    }
     let key = format!("{base:?}|{seed}|{r}");
-    let hit = model_cache()
-        .lock()
-        .ok()
-        .and_then(|c| c.get(&key).filter(|v| v.len() >= m).cloned());
-    if let Some(models) = hit {
-        return Ok(sim::best_of(&models[..m]));
+    let hit = model_cache().lock().ok().and_then(|c| c.get(&key).cloned());
+    if let Some(p) = &hit {
+        if p.models.len() >= m {
+            return Ok(sim::best_of(&p.models[..m]));
+        }
     }
 
-    let models = sim::replicate_models(design, &mut rng())?;
-    let best = sim::best_of(&models);
+    // Resume a shorter cached replicate, else start from the stream's first draw.
+    let mut partial = match hit {
+        Some(p) => Partial {
+            models: p.models.clone(),
+            patients: p.patients.clone(),
+            rng: p.rng.clone(),
+        },
+        None => {
+            let mut rng = rng();
+            let patients = sim::draw_patients(design, &mut rng);
+            Partial {
+                models: Vec::with_capacity(m),
+                patients,
+                rng,
+            }
+        }
+    };
+    while partial.models.len() < m {
+        let v = sim::next_model(design, &partial.patients, &mut partial.rng)?;
+        partial.models.push(v);
+    }
+    let best = sim::best_of(&partial.models[..m]);
     if let Ok(mut cache) = model_cache().lock() {
         if cache.len() >= MODEL_CACHE_CAP {
             cache.clear();
         }
-        let longer = cache.get(&key).is_none_or(|v| v.len() < models.len());
+        let longer = cache.get(&key).is_none_or(|v| v.models.len() < m);
         if longer {
-            cache.insert(key, Arc::new(models));
+            cache.insert(key, Arc::new(partial));
         }
     }
     Ok(best)
@@ -644,6 +681,54 @@ mod tests {
         }
         // More models must raise the best value in some replicates (else the test is idle).
         assert!(raised > 0);
+    }
+
+    #[test]
+    fn resumed_replicate_equals_a_fresh_one() {
+        // A 2-model run fills the cache; the 5-model run resumes each replicate's stream
+        // after model 2 and must equal 5-model replicates computed from scratch.
+        let mut d = NullDesign::new(
+            30,
+            12,
+            20,
+            2,
+            Selection::Univariate,
+            ModelKind::Cox,
+            Validation::Cv { folds: 3 },
+        );
+        d.models_compared = 2;
+        run_null(&d, 6, 4242, None).unwrap();
+        d.models_compared = 5;
+        let five = run_null(&d, 6, 4242, None).unwrap();
+        for r in 0..6 {
+            let fresh = sim::replicate(&d, &mut stream(4242, &format!("null/{r}"))).unwrap();
+            assert_eq!(five.values[r].to_bits(), fresh.value.to_bits(), "rep {r}");
+        }
+    }
+
+    #[test]
+    fn stand_in_selection_shares_the_univariate_replicates() {
+        // LASSO is simulated by the univariate filter: a LASSO run after a univariate run
+        // (cache hit) must equal replicates of the LASSO design computed from scratch.
+        let mut d = NullDesign::new(
+            36,
+            12,
+            25,
+            3,
+            Selection::Univariate,
+            ModelKind::Logistic,
+            Validation::Cv { folds: 3 },
+        );
+        let uni = run_null(&d, 8, 91, None).unwrap();
+        d.selection = Selection::Lasso;
+        let lasso = run_null(&d, 8, 91, None).unwrap();
+        for r in 0..8 {
+            let fresh = sim::replicate(&d, &mut stream(91, &format!("null/{r}"))).unwrap();
+            assert_eq!(lasso.values[r].to_bits(), fresh.value.to_bits(), "rep {r}");
+            assert_eq!(uni.values[r].to_bits(), fresh.value.to_bits(), "rep {r}");
+        }
+        // The notes still name the stand-in.
+        assert!(lasso.notes.iter().any(|n| n.contains("LASSO")));
     }
 
     #[test]

@@ -18,6 +18,13 @@
 //! for survival. Features are not re-standardised inside the pipeline: they are standard
 //! normal by construction.
 //!
+//! # Drawing only what the filter selects
+//! For iid features, a binary outcome and the |t| filter in an apparent, cross-validated
+//! or split design, a model's features are drawn through their (group, class) cell
+//! summaries and only the selected columns are completed ([`crate::null::cells`]): the
+//! same distribution as drawing all `n x p` values, for `O(cells)` draws per unselected
+//! column. The test `cells_path_matches_the_full_draw_in_distribution` compares both.
+//!
 //! # Preprocessing leak
 //! `preprocessing_before_split` simulates SMOTE (Chawla et al. 2002, JAIR 16:321)
 //! fitted on all rows before the split: synthetic minority rows `x_i + u (x_nn - x_i)`,
@@ -35,8 +42,10 @@ use rand::RngExt;
 use rand_distr::{Exp1, StandardNormal};
 
 use crate::model::cox::{self, CoxFit, Ties};
+use crate::model::fold_t::FoldT;
 use crate::model::logistic::{self, LogisticFit, NewtonOptions};
 use crate::model::select::{self, Selection};
+use crate::null::cells;
 use crate::null::design::{FeatureCorrelation, ModelKind, NullDesign, Validation};
 use crate::null::NullError;
 use crate::stats::rng::Stream;
@@ -425,18 +434,38 @@ impl Pipeline {
         } else {
             None
         };
-        let mut fold_values = Vec::with_capacity(n_folds);
+        // The |t| filter of every training fold from one set of (fold, class) summaries
+        // (the same statistics as `select::top_k_t` on the training rows).
+        let fold_t = match (outcome, &leaky_selected, self.selection) {
+            (_, Some(_), _) | (_, _, Selection::None) | (Outcome::Survival { .. }, _, _) => None,
+            (Outcome::Binary(y), None, _) => Some(FoldT::new(x, y, folds, n_folds)?),
+        };
+        let mut fixed = Vec::with_capacity(n_folds);
         for f in 0..n_folds {
-            let train: Vec<usize> = all.iter().copied().filter(|&i| folds[i] != f).collect();
-            let test: Vec<usize> = all.iter().copied().filter(|&i| folds[i] == f).collect();
-            fold_values.push(self.run(
-                x,
-                outcome,
-                &train,
-                &test,
-                leaky_selected.as_deref(),
-                None,
-            )?);
+            fixed.push(match &fold_t {
+                Some(ft) => Some(select::top_k(&ft.training(f)?, self.k)?),
+                None => leaky_selected.clone(),
+            });
+        }
+        self.cv_given(x, outcome, folds, &fixed, leaky_selected)
+    }
+
+    /// Cross-validation with the columns of each fold given (`None`: select on the
+    /// fold's training rows).
+    fn cv_given(
+        &self,
+        x: ArrayView2<f64>,
+        outcome: &Outcome,
+        folds: &[usize],
+        fixed: &[Option<Vec<usize>>],
+        leaky_selected: Option<Vec<usize>>,
+    ) -> Result<CvRun, NullError> {
+        let n_folds = fixed.len();
+        let mut fold_values = Vec::with_capacity(n_folds);
+        for (f, cols) in fixed.iter().enumerate() {
+            let train: Vec<usize> = (0..folds.len()).filter(|&i| folds[i] != f).collect();
+            let test: Vec<usize> = (0..folds.len()).filter(|&i| folds[i] == f).collect();
+            fold_values.push(self.run(x, outcome, &train, &test, cols.as_deref(), None)?);
         }
         let defined: Vec<f64> = fold_values.iter().flatten().copied().collect();
         let mean = if defined.is_empty() {
@@ -516,19 +545,16 @@ pub(crate) fn best_of(models: &[RepValue]) -> RepValue {
     }
 }
 
-/// The value of each of the `models_compared` pipelines of one replicate, in drawing
-/// order.
-///
-/// The patients are drawn first, then each model's features and folds in turn, so the
-/// first `m` entries for `models_compared = M >= m` are exactly the entries for
-/// `models_compared = m`: a run for fewer models can reuse a longer one.
-pub(crate) fn replicate_models(
-    design: &NullDesign,
-    rng: &mut Stream,
-) -> Result<Vec<RepValue>, NullError> {
-    let pipe = Pipeline::from_design(design);
+/// The patients of one replicate, shared by its compared models: the development outcome
+/// and, for external designs, the validation outcome.
+#[derive(Debug, Clone)]
+pub(crate) struct Patients {
+    outcome: Outcome,
+    val_outcome: Option<Outcome>,
+}
 
-    // The patients (shared by the compared models), then each model's features.
+/// Draws a replicate's patients (the first draws of its stream).
+pub(crate) fn draw_patients(design: &NullDesign, rng: &mut Stream) -> Patients {
     let outcome = draw_outcome(rng, design.model, design.n, design.events);
     let val_outcome = match design.validation {
         Validation::External {
@@ -542,27 +568,171 @@ pub(crate) fn replicate_models(
         )),
         _ => None,
     };
-
-    let mut models = Vec::with_capacity(design.models_compared);
-    for _ in 0..design.models_compared {
-        let x = draw_features(rng, design.n, design.candidates, design.feature_correlation);
-        let (x, outcome) = match (&outcome, design.preprocessing_before_split) {
-            (Outcome::Binary(y), true) => {
-                let (xa, ya) = smote(rng, &x, y);
-                (xa, Outcome::Binary(ya))
-            }
-            _ => (x, outcome.clone()),
-        };
-        models.push(evaluate(
-            design,
-            &pipe,
-            rng,
-            x.view(),
-            &outcome,
-            val_outcome.as_ref(),
-        )?);
+    Patients {
+        outcome,
+        val_outcome,
     }
-    Ok(models)
+}
+
+/// The next compared model of a replicate: its features, then its validation, drawn from
+/// `rng` where the previous model (or [`draw_patients`]) left it.
+pub(crate) fn next_model(
+    design: &NullDesign,
+    patients: &Patients,
+    rng: &mut Stream,
+) -> Result<RepValue, NullError> {
+    if cells_apply(design) {
+        next_model_cells(design, patients, rng)
+    } else {
+        next_model_full(design, patients, rng)
+    }
+}
+
+/// True when a model's features can be drawn through their cell summaries
+/// ([`crate::null::cells`]): iid features, a binary outcome screened by the |t| filter, no
+/// oversampling, and an apparent, cross-validated or (leaky) split design.
+pub(crate) fn cells_apply(design: &NullDesign) -> bool {
+    design.model == ModelKind::Logistic
+        && design.selection != Selection::None
+        && design.feature_correlation.rho == 0.0
+        && !design.preprocessing_before_split
+        && matches!(
+            design.validation,
+            Validation::Apparent | Validation::Cv { .. } | Validation::Split { .. }
+        )
+}
+
+/// [`next_model`] through cell summaries: the resampling groups are drawn first, then the
+/// summaries of every column, then the selected columns in full.
+///
+/// The value has the distribution of [`next_model_full`]'s (module docs of
+/// [`crate::null::cells`]); the draws differ.
+fn next_model_cells(
+    design: &NullDesign,
+    patients: &Patients,
+    rng: &mut Stream,
+) -> Result<RepValue, NullError> {
+    let pipe = Pipeline::from_design(design);
+    let Outcome::Binary(y) = &patients.outcome else {
+        unreachable!("invariant: cells_apply holds for binary outcomes only")
+    };
+    let n = y.len();
+    let all: Vec<usize> = (0..n).collect();
+    let undefined_value = || NullError::Undefined {
+        design: format!("{:?}", design.validation),
+    };
+
+    // Resampling groups: folds, or training (0) and test (1) rows.
+    let (groups, group_of) = match design.validation {
+        Validation::Apparent => (1, vec![0; n]),
+        Validation::Cv { folds } => (folds, stratified_folds(rng, y, folds)),
+        Validation::Split { train_fraction } => {
+            let (_, test) = stratified_split(rng, y, train_fraction);
+            let mut g = vec![0; n];
+            test.iter().for_each(|&i| g[i] = 1);
+            (2, g)
+        }
+        _ => unreachable!("invariant: cells_apply excludes external and bootstrap designs"),
+    };
+    let draw = cells::CellDraw::draw(rng, &group_of, groups, y, design.candidates);
+    let ft = draw.fold_t();
+
+    // The columns each fit uses, then those columns in full (ascending column order).
+    let leaky = design.leaky_selection;
+    let per_group: Vec<Vec<usize>> = match design.validation {
+        Validation::Apparent => vec![select::top_k(&ft.all()?, pipe.k)?],
+        // Training rows are those outside group 1 (the test rows).
+        Validation::Split { .. } if !leaky => vec![select::top_k(&ft.training(1)?, pipe.k)?],
+        Validation::Split { .. } => vec![select::top_k(&ft.all()?, pipe.k)?],
+        _ if leaky => vec![select::top_k(&ft.all()?, pipe.k)?; groups],
+        _ => (0..groups)
+            .map(|f| select::top_k(&ft.training(f)?, pipe.k))
+            .collect::<Result<_, _>>()?,
+    };
+    let mut used: Vec<usize> = per_group.iter().flatten().copied().collect();
+    used.sort_unstable();
+    used.dedup();
+    let x = draw.complete(rng, &used);
+    let local = |cols: &[usize]| -> Vec<usize> {
+        cols.iter()
+            .map(|c| {
+                used.binary_search(c)
+                    .expect("invariant: used holds every column")
+            })
+            .collect()
+    };
+    let outcome = &patients.outcome;
+
+    match design.validation {
+        Validation::Apparent => {
+            let cols = local(&per_group[0]);
+            let v = pipe.run(x.view(), outcome, &all, &all, Some(&cols), None)?;
+            Ok(RepValue {
+                value: v.ok_or_else(undefined_value)?,
+                undefined: 0,
+            })
+        }
+        Validation::Split { .. } => {
+            let cols = local(&per_group[0]);
+            let train: Vec<usize> = all.iter().copied().filter(|&i| group_of[i] == 0).collect();
+            let test: Vec<usize> = all.iter().copied().filter(|&i| group_of[i] == 1).collect();
+            let v = pipe.run(x.view(), outcome, &train, &test, Some(&cols), None)?;
+            Ok(RepValue {
+                value: v.ok_or_else(undefined_value)?,
+                undefined: 0,
+            })
+        }
+        _ => {
+            let fixed: Vec<Option<Vec<usize>>> = per_group.iter().map(|c| Some(local(c))).collect();
+            let run = pipe.cv_given(x.view(), outcome, &group_of, &fixed, None)?;
+            Ok(RepValue {
+                value: run.mean.ok_or_else(undefined_value)?,
+                undefined: run.undefined_folds,
+            })
+        }
+    }
+}
+
+/// [`next_model`] drawing the whole `n x candidates` feature matrix.
+pub(crate) fn next_model_full(
+    design: &NullDesign,
+    patients: &Patients,
+    rng: &mut Stream,
+) -> Result<RepValue, NullError> {
+    let pipe = Pipeline::from_design(design);
+    let x = draw_features(rng, design.n, design.candidates, design.feature_correlation);
+    let (x, outcome) = match (&patients.outcome, design.preprocessing_before_split) {
+        (Outcome::Binary(y), true) => {
+            let (xa, ya) = smote(rng, &x, y);
+            (xa, Outcome::Binary(ya))
+        }
+        _ => (x, patients.outcome.clone()),
+    };
+    evaluate(
+        design,
+        &pipe,
+        rng,
+        x.view(),
+        &outcome,
+        patients.val_outcome.as_ref(),
+    )
+}
+
+/// The value of each of the `models_compared` pipelines of one replicate, in drawing
+/// order.
+///
+/// The patients are drawn first ([`draw_patients`]), then each model's features and folds
+/// in turn ([`next_model`]), so the first `m` entries for `models_compared = M >= m` are
+/// exactly the entries for `models_compared = m`: a run for fewer models can reuse a longer
+/// one, and a run for more models can resume a shorter one from its stream state.
+pub(crate) fn replicate_models(
+    design: &NullDesign,
+    rng: &mut Stream,
+) -> Result<Vec<RepValue>, NullError> {
+    let patients = draw_patients(design, rng);
+    (0..design.models_compared)
+        .map(|_| next_model(design, &patients, rng))
+        .collect()
 }
 
 /// True when the scores of the held-out rows are independent of their outcome: a split or
@@ -868,6 +1038,92 @@ mod tests {
         let (m2, s2) = stats(&run(false));
         assert!((m1 - m2).abs() < 0.02, "means {m1} vs {m2}");
         assert!((s1 - s2).abs() < 0.02, "sds {s1} vs {s2}");
+    }
+
+    #[test]
+    fn fold_t_cv_equals_selection_on_each_training_fold() {
+        // The cell-summary |t| filter must pick the columns `select::top_k_t` picks on each
+        // training fold, so every fold's AUC is the direct pipeline's, bit for bit.
+        let mut rng = stream(8, "t");
+        let (n, p, k) = (60, 200, 5);
+        let x = draw_features(&mut rng, n, p, FeatureCorrelation::default());
+        let y: Vec<bool> = (0..n).map(|i| i < 22).collect();
+        let folds = stratified_folds(&mut rng, &y, 5);
+        let outcome = Outcome::Binary(y.clone());
+        let pipe = Pipeline {
+            selection: Selection::Univariate,
+            k,
+            model: ModelKind::Logistic,
+            c: 1.0,
+        };
+        let fast = pipe.cv(x.view(), &outcome, &folds, 5, false).unwrap();
+        for f in 0..5 {
+            let train: Vec<usize> = (0..n).filter(|&i| folds[i] != f).collect();
+            let test: Vec<usize> = (0..n).filter(|&i| folds[i] == f).collect();
+            let direct = pipe
+                .run(x.view(), &outcome, &train, &test, None, None)
+                .unwrap();
+            assert_eq!(
+                fast.fold_values[f].map(f64::to_bits),
+                direct.map(f64::to_bits),
+                "fold {f}"
+            );
+        }
+    }
+
+    #[test]
+    fn cells_path_matches_the_full_draw_in_distribution() {
+        // Apparent, nested CV and leaky CV designs (n = 60, 24 cases, top 4 of 150): the
+        // cell-summary draws and the full n x p draws must give the same null
+        // distribution. 300 replicates each; the SD of a replicate is at most about 0.07,
+        // so the means differ by less than 0.02 (3.5 SE of the difference) and the SDs by
+        // less than 0.025 (about 3.5 SE as well).
+        for (validation, leaky) in [
+            (Validation::Apparent, false),
+            (Validation::Cv { folds: 5 }, false),
+            (Validation::Cv { folds: 5 }, true),
+        ] {
+            let mut d = NullDesign::new(
+                60,
+                24,
+                150,
+                4,
+                Selection::Univariate,
+                ModelKind::Logistic,
+                validation,
+            );
+            d.leaky_selection = leaky;
+            assert!(cells_apply(&d));
+            let run = |cells: bool| -> Vec<f64> {
+                (0..300)
+                    .map(|r| {
+                        let mut rng = stream(12, &format!("c/{r}"));
+                        let pat = draw_patients(&d, &mut rng);
+                        let v = if cells {
+                            next_model_cells(&d, &pat, &mut rng)
+                        } else {
+                            next_model_full(&d, &pat, &mut rng)
+                        };
+                        v.expect("replicate").value
+                    })
+                    .collect()
+            };
+            let stats = |v: &[f64]| {
+                let m = v.iter().sum::<f64>() / v.len() as f64;
+                let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+                (m, var.sqrt())
+            };
+            let (m1, s1) = stats(&run(true));
+            let (m2, s2) = stats(&run(false));
+            assert!(
+                (m1 - m2).abs() < 0.02,
+                "{validation:?} {leaky}: {m1} vs {m2}"
+            );
+            assert!(
+                (s1 - s2).abs() < 0.025,
+                "{validation:?} {leaky}: {s1} vs {s2}"
+            );
+        }
     }
 
     #[test]
