@@ -39,6 +39,7 @@ pub mod chain;
 pub mod distance;
 pub mod morphology;
 pub mod noise;
+pub mod region;
 pub mod rigid;
 pub mod run;
 pub mod supervoxel;
@@ -165,13 +166,19 @@ pub fn crop(image: &Volume, roi: &Array3<bool>, margin: [usize; 3]) -> Option<(S
 
 /// Centroid of the ROI as a continuous index `(x, y, z)`; `None` when empty.
 pub fn roi_centroid(roi: &Array3<bool>) -> Option<[f64; 3]> {
+    roi_centroid_placed(roi, [0; 3])
+}
+
+/// Centroid (scan index `(x, y, z)`) of a ROI placed at `offset` in the scan and empty
+/// elsewhere: the same sums in the same order as on the whole scan, so the same bits.
+pub fn roi_centroid_placed(roi: &Array3<bool>, offset: [usize; 3]) -> Option<[f64; 3]> {
     let mut sum = [0.0; 3];
     let mut n = 0usize;
     for ((z, y, x), &m) in roi.indexed_iter() {
         if m {
-            sum[0] += x as f64;
-            sum[1] += y as f64;
-            sum[2] += z as f64;
+            sum[0] += (x + offset[0]) as f64;
+            sum[1] += (y + offset[1]) as f64;
+            sum[2] += (z + offset[2]) as f64;
             n += 1;
         }
     }

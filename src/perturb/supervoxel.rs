@@ -121,6 +121,17 @@ pub struct RandomiseInfo {
     pub dropped: usize,
 }
 
+/// The seed grid of an ROI of `n_roi` voxels: the step in voxels per axis `(x, y, z)`
+/// and S in mm. The clustered region is the ROI's box plus twice the step.
+pub fn grid_step(n_roi: usize, spacing: [f64; 3], settings: &SlicSettings) -> ([usize; 3], f64) {
+    let voxel: f64 = spacing.iter().product();
+    let s_mm = settings
+        .step_mm(n_roi as f64 * voxel)
+        .max(spacing.iter().copied().fold(0.0, f64::max) * 1e-3);
+    let step = std::array::from_fn(|a| ((s_mm / spacing[a]).round() as usize).max(1));
+    (step, s_mm)
+}
+
 /// SLIC supervoxels of `image` around `roi` (module doc).
 pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supervoxels {
     let (nz, ny, nx) = image.data.dim();
@@ -133,10 +144,7 @@ pub fn slic(image: &Volume, roi: &Array3<bool>, settings: &SlicSettings) -> Supe
             n: 0,
         };
     };
-    let s_mm = settings
-        .step_mm(n_roi as f64 * image.geometry.voxel_volume())
-        .max(sp.iter().copied().fold(0.0, f64::max) * 1e-3);
-    let step: [usize; 3] = std::array::from_fn(|a| ((s_mm / sp[a]).round() as usize).max(1));
+    let (step, s_mm) = grid_step(n_roi, sp, settings);
 
     // Region: the ROI box plus 2 S.
     let lo: [usize; 3] = std::array::from_fn(|a| bbox.lower[a].saturating_sub(2 * step[a]));
