@@ -391,6 +391,8 @@ impl Plan {
 pub struct CaseBase {
     /// The cropped, unperturbed sample.
     pub sample: Sample,
+    /// The ROI cut to its bounding box, and that box in the scan.
+    pub roi_box: (Array3<bool>, Region),
     /// Where the crop sits in the scan.
     pub frame: Frame,
     /// Geometry of the whole scan.
@@ -455,8 +457,10 @@ impl CaseBase {
         } else {
             None
         };
+        let roi_box = tighten(&sample.roi, frame.offset).expect("invariant: the crop holds the ROI");
         Ok(Self {
             sample,
+            roi_box,
             frame,
             scan: image.geometry.clone(),
             centre,
@@ -477,7 +481,7 @@ impl CaseBase {
         region: &Region,
         motion: Option<&Motion>,
         interpolator: RigidInterpolator,
-        noise: Option<(f64, &mut rng::Stream)>,
+        noise: Option<(f64, &rng::Stream)>,
     ) -> Result<Array3<f64>, PerturbError> {
         let src = &self.sample.image.data;
         let mut data = match motion {
@@ -502,8 +506,10 @@ impl CaseBase {
                 place(src, self.frame.offset, region, 0.0)
             }
         };
-        if let Some((sigma, r)) = noise {
-            noise::add_noise_placed(&mut data, region.lo, self.frame.full, sigma, r);
+        if let Some((sigma, stream)) = noise {
+            // A fresh copy of the stream: every region draws the same key.
+            let mut r = stream.clone();
+            noise::add_noise_placed(&mut data, region.lo, self.frame.full, sigma, &mut r);
         }
         Ok(data)
     }
@@ -595,8 +601,8 @@ pub fn apply(
     let (mut roi, mut at) = match &motion {
         Some(m) => {
             let (moved, at) = rigid::move_mask(
-                &base.sample.roi,
-                base.frame.offset,
+                &base.roi_box.0,
+                base.roi_box.1.lo,
                 full,
                 spacing,
                 m,
@@ -605,8 +611,7 @@ pub fn apply(
             .ok_or_else(|| empty("reading the case".into()))?;
             tighten(&moved, at.lo).ok_or_else(|| empty(format!("rigid motion ({name})")))?
         }
-        None => tighten(&base.sample.roi, base.frame.offset)
-            .ok_or_else(|| empty("reading the case".into()))?,
+        None => base.roi_box.clone(),
     };
 
     // 2. Noise: its stream and level (drawn per scan voxel where the image is needed).
@@ -620,8 +625,8 @@ pub fn apply(
             step_stream(seed, case, &name, replicate, "noise"),
         ));
     }
-    let mut image_on = |region: &Region| {
-        let noise = noise_stream.as_mut().map(|(s, r)| (*s, r));
+    let image_on = |region: &Region| {
+        let noise = noise_stream.as_ref().map(|(s, r)| (*s, r));
         base.image_on(region, motion.as_ref(), plan.interpolator, noise)
     };
 

@@ -21,6 +21,7 @@ use ndarray::Array3;
 
 use super::PerturbError;
 use rand::Rng;
+use rand_distr::StandardNormal;
 
 use super::region::flat_index;
 use crate::stats::rng::Stream;
@@ -102,12 +103,13 @@ pub fn add_noise(data: &mut Array3<f64>, sigma: f64, rng: &mut Stream) {
 /// Adds N(0, sigma^2) noise to `data`, a part of a scan of size `full` (`(x, y, z)`)
 /// placed at `offset`.
 ///
-/// The draw of a voxel is keyed by its flat index `g` in the scan: the generator is set
-/// to word `4 g` of its stream and two 64-bit words give one normal deviate by the
-/// Box-Muller transform (Box & Muller 1958, Ann. Math. Stat. 29(2):610-611),
-/// `z = sqrt(-2 ln u1) cos(2 pi u2)` with `u1` in (0, 1] and `u2` in [0, 1). So a voxel
-/// gets the same noise whatever part of the scan is perturbed, and a crop around the
-/// ROI gives the same image as the whole scan.
+/// The draw of a voxel is keyed by its flat index `g` in the scan: a 64-bit key is drawn
+/// once from `rng`, and the voxel's deviate is the ziggurat normal sampler
+/// (`rand_distr::StandardNormal`) fed by a SplitMix64 generator (Steele, Lea & Flood
+/// 2014, "Fast splittable pseudorandom number generators", OOPSLA) started at a hash of
+/// the key and `g`. So a voxel gets the same noise whatever part of the scan is
+/// perturbed, and a crop around the ROI gives the same image as the whole scan; the cost
+/// is a few nanoseconds per voxel.
 pub fn add_noise_placed(
     data: &mut Array3<f64>,
     offset: [usize; 3],
@@ -118,7 +120,7 @@ pub fn add_noise_placed(
     if sigma == 0.0 {
         return;
     }
-    let unit = |w: u64| (w >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    let key = rng.next_u64();
     if !data.is_standard_layout() {
         *data = data.as_standard_layout().to_owned();
     }
@@ -129,14 +131,55 @@ pub fn add_noise_placed(
     for z in 0..nz {
         for y in 0..ny {
             let g = flat_index(offset[0], offset[1] + y, offset[2] + z, full);
-            rng.set_word_pos(4 * g as u128);
-            for v in &mut flat[(z * ny + y) * nx..][..nx] {
-                let u1 = 1.0 - unit(rng.next_u64());
-                let u2 = unit(rng.next_u64());
-                let n = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            for (i, v) in flat[(z * ny + y) * nx..][..nx].iter_mut().enumerate() {
+                let mut r = VoxelRng::new(key, (g + i) as u64);
+                let n: f64 = rand::RngExt::sample(&mut r, StandardNormal);
                 *v += sigma * n;
             }
         }
+    }
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): the state advances by the golden gamma and
+/// each output is the state through the MurmurHash3-style finaliser.
+struct VoxelRng(u64);
+
+/// The golden-ratio increment of SplitMix64.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl VoxelRng {
+    /// The generator of voxel `g` under `key`: the state is the finalised `key + g
+    /// GAMMA`, so neighbouring voxels start at unrelated states.
+    fn new(key: u64, g: u64) -> Self {
+        Self(mix(key.wrapping_add(g.wrapping_mul(GAMMA))))
+    }
+}
+
+/// The SplitMix64 finaliser.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl rand::TryRng for VoxelRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_add(GAMMA);
+        Ok(mix(self.0))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let w = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
     }
 }
 

@@ -238,6 +238,7 @@ fn cluster(
         best.fill(f64::INFINITY);
 
         // Assignment: each centre scans its 2S-wide window, row by row.
+        let mut dx2: Vec<f64> = Vec::new();
         for (k, c) in centres.iter().enumerate() {
             let win: [(usize, usize); 3] = std::array::from_fn(|a| {
                 let r = step[a] as f64;
@@ -245,7 +246,15 @@ fn cluster(
                 let a_hi = (c[a] + r).floor().min(hi[a] as f64) as usize;
                 (a_lo, a_hi)
             });
-            let s2 = s_mm * s_mm;
+            // D^2 = (dI / w)^2 + (m / S)^2 d^2, with the divisions hoisted out and the
+            // squared x distances of the window computed once per centre.
+            let (inv_w, k_space) = (1.0 / w, m2 / (s_mm * s_mm));
+            dx2.clear();
+            dx2.extend((win[0].0..=win[0].1).map(|x| {
+                let dx = (x as f64 - c[0]) * sp[0];
+                dx * dx
+            }));
+            let label = k as u32 + 1;
             for z in win[2].0..=win[2].1 {
                 let dz = (z as f64 - c[2]) * sp[2];
                 for y in win[1].0..=win[1].1 {
@@ -254,14 +263,13 @@ fn cluster(
                     let row = at(z, y, win[0].0)..at(z, y, win[0].1) + 1;
                     let (d_row, b_row) = (&data[row.clone()], &mut best[row.clone()]);
                     let l_row = &mut labels[row];
-                    for (i, ((&v, b), l)) in d_row.iter().zip(b_row).zip(l_row).enumerate() {
-                        let dx = ((win[0].0 + i) as f64 - c[0]) * sp[0];
-                        let di = (v - c[3]) / w;
-                        let d = di * di + m2 * (dx * dx + dzy) / s2;
-                        if d < *b {
-                            *b = d;
-                            *l = k as u32 + 1;
-                        }
+                    // Branch-free selects, so the loop vectorises.
+                    for (((&v, &x2), b), l) in d_row.iter().zip(&dx2).zip(b_row).zip(l_row) {
+                        let di = (v - c[3]) * inv_w;
+                        let d = di * di + k_space * (x2 + dzy);
+                        let better = d < *b;
+                        *b = if better { d } else { *b };
+                        *l = if better { label } else { *l };
                     }
                 }
             }
