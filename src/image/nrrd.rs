@@ -525,6 +525,62 @@ pub fn read_bytes(
     path: &Path,
     bytes: &[u8],
 ) -> Result<(Array3<f64>, Geometry, NrrdInfo), ImageError> {
+    let (samples, shape, geometry, info) = read_samples(path, bytes)?;
+    let h = &info.header;
+    let values = match samples {
+        Samples::Bytes(b) => raw::decode(&b, h.dtype, h.big_endian),
+        Samples::Values(v) => v,
+    };
+    let data = Array3::from_shape_vec(shape, values)
+        .expect("invariant: value count equals the product of the grid sizes");
+    Ok((data, geometry, info))
+}
+
+/// Reads an NRRD segmentation stored as an integer type of at most 32 bits straight into
+/// labels (no f64 copy of the volume); `None` for other types or ASCII data, which
+/// [`read`] handles.
+///
+/// # Errors
+/// As [`read`].
+pub fn read_labels(
+    path: &Path,
+) -> Result<Option<(Array3<i64>, Geometry, NrrdInfo)>, ImageError> {
+    let bytes = fs::read(path).map_err(|e| ImageError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let (text, _) = split_attached(path, &bytes)?;
+    let h = parse_header(path, &text)?;
+    if !h.dtype.is_integer() || h.dtype.size() > 4 || h.encoding == Encoding::Ascii {
+        return Ok(None);
+    }
+    let (samples, shape, geometry, info) = read_samples(path, &bytes)?;
+    let Samples::Bytes(b) = samples else {
+        return Ok(None);
+    };
+    let h = &info.header;
+    let Some(values) = raw::decode_labels(&b, h.dtype, h.big_endian) else {
+        return Ok(None);
+    };
+    let labels = Array3::from_shape_vec(shape, values)
+        .expect("invariant: value count equals the product of the grid sizes");
+    Ok(Some((labels, geometry, info)))
+}
+
+/// The voxel data of an NRRD file: raw bytes of the header's type, or values (ASCII).
+enum Samples {
+    /// `n * dtype.size()` bytes.
+    Bytes(Vec<u8>),
+    /// Parsed values.
+    Values(Vec<f64>),
+}
+
+/// Reads the header and the voxel data (not yet converted) of an NRRD file, with the
+/// array shape `(nz, ny, nx)` and the geometry.
+fn read_samples(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Samples, (usize, usize, usize), Geometry, NrrdInfo), ImageError> {
     let (text, data_start) = split_attached(path, bytes)?;
     let h = parse_header(path, &text)?;
     let mut warnings = Vec::new();
@@ -587,12 +643,9 @@ pub fn read_bytes(
         data = &data[(h.byte_skip as usize).min(data.len())..];
     }
 
-    // Decode.
-    let values = match h.encoding {
-        Encoding::Raw => {
-            let b = raw::read_exact_bounded(data_path, data, n_bytes, false)?;
-            raw::decode(&b, h.dtype, h.big_endian)
-        }
+    // Data bytes (decompressed), or values.
+    let samples = match h.encoding {
+        Encoding::Raw => Samples::Bytes(raw::read_exact_bounded(data_path, data, n_bytes, false)?),
         Encoding::Gzip => {
             let mut dec = raw::gunzip(data);
             if h.byte_skip > 0 {
@@ -613,16 +666,15 @@ pub fn read_bytes(
             }
             let b = raw::read_exact_bounded(data_path, &mut dec, n_bytes, true)?;
             raw::finish_gzip(data_path, dec)?;
-            raw::decode(&b, h.dtype, h.big_endian)
+            Samples::Bytes(b)
         }
-        Encoding::Ascii => parse_ascii(data_path, data, n)?,
+        Encoding::Ascii => Samples::Values(parse_ascii(data_path, data, n)?),
     };
 
     let shape = (grid[2] as usize, grid[1] as usize, grid[0] as usize);
-    let data = Array3::from_shape_vec(shape, values)
-        .expect("invariant: value count equals the product of the grid sizes");
     Ok((
-        data,
+        samples,
+        shape,
         geometry,
         NrrdInfo {
             header: h,
