@@ -341,7 +341,8 @@ fn crop_case() -> (radaudit::image::Volume, ndarray::Array3<bool>) {
         let r2 = ((x as f64 - 130.0) / 9.0).powi(2)
             + ((y as f64 - 112.0) / 7.0).powi(2)
             + ((z as f64 - 29.0) / 2.5).powi(2);
-        200.0 * (-r2).exp() + 40.0 * ((x + 2 * y) % 5) as f64 * (r2 < 1.5) as u8 as f64
+        200.0 * (-r2).exp()
+            + 40.0 * ((x + 2 * y) % 5) as f64 * (r2 < 1.5) as u8 as f64
             + 30.0 * hash(x, y, z)
     });
     let roi = ndarray::Array3::from_shape_fn((60, 240, 256), |(z, y, x)| {

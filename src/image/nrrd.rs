@@ -542,9 +542,7 @@ pub fn read_bytes(
 ///
 /// # Errors
 /// As [`read`].
-pub fn read_labels(
-    path: &Path,
-) -> Result<Option<(Array3<i64>, Geometry, NrrdInfo)>, ImageError> {
+pub fn read_labels(path: &Path) -> Result<Option<(Array3<i64>, Geometry, NrrdInfo)>, ImageError> {
     let bytes = fs::read(path).map_err(|e| ImageError::Io {
         path: path.to_path_buf(),
         source: e,

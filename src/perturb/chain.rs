@@ -457,7 +457,8 @@ impl CaseBase {
         } else {
             None
         };
-        let roi_box = tighten(&sample.roi, frame.offset).expect("invariant: the crop holds the ROI");
+        let roi_box =
+            tighten(&sample.roi, frame.offset).expect("invariant: the crop holds the ROI");
         Ok(Self {
             sample,
             roi_box,

@@ -105,9 +105,7 @@ pub fn move_image(
         .as_slice()
         .expect("invariant: a standard-layout array has a slice");
     let o = offset;
-    Ok(t.interpolate(|z, y, x| {
-        d[((z - o[2]) * ny + (y - o[1])) * nx + (x - o[0])]
-    }))
+    Ok(t.interpolate(|z, y, x| d[((z - o[2]) * ny + (y - o[1])) * nx + (x - o[0])]))
 }
 
 /// The mask `roi` (placed at `offset` in a scan of size `full`, false elsewhere) moved
@@ -252,11 +250,19 @@ impl Taps {
             for &[(x0, x1, fx), (y0, y1, fy)] in &self.plane {
                 let at = |z: usize| {
                     lerp(
-                        lerp(get(z, y0, x0), if fx == 0.0 { 0.0 } else { get(z, y0, x1) }, fx),
+                        lerp(
+                            get(z, y0, x0),
+                            if fx == 0.0 { 0.0 } else { get(z, y0, x1) },
+                            fx,
+                        ),
                         if fy == 0.0 {
                             0.0
                         } else {
-                            lerp(get(z, y1, x0), if fx == 0.0 { 0.0 } else { get(z, y1, x1) }, fx)
+                            lerp(
+                                get(z, y1, x0),
+                                if fx == 0.0 { 0.0 } else { get(z, y1, x1) },
+                                fx,
+                            )
                         },
                         fy,
                     )
