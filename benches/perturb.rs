@@ -6,15 +6,16 @@
 //! Run: cargo bench --bench perturb (about a minute). The share (CPU time of the
 //! thread, and wall time) and a per-family breakdown are printed before the timings.
 //!
-//! Measured 2026-12-05 (2 shared cores, load about 9), one thread:
+//! Measured 2026-12-05, one thread, at a moment the process got 99 % of a core (so wall
+//! time equals CPU time here):
 //! - before (every step on the whole 152 x 154 x 23 crop, noise drawn in C order over
-//!   it): perturbation 52-60 ms, extraction 36-44 ms per item in wall time (58-59 %
-//!   perturbing) with the process at 50-56 % CPU, so about 29 ms and 21 ms of CPU;
+//!   it): perturbation 29.9 ms, extraction 19.3 ms, item 52.0 ms (58 % perturbing, 19
+//!   items per second);
 //! - after (each step on the box it reaches, noise keyed by scan voxel, SLIC without
-//!   divisions and in f32, FFT twiddles cached in the extraction): CPU 11.2 ms
-//!   perturbing, 14.6 ms extracting (43 % perturbing, 39 items per CPU second); the
-//!   supervoxels are about half of the perturbation (3.4 ms for contour randomisation
-//!   alone, rigid motion 1.2, volume adaptation 1.4, noise 0.6, dilation 0.2).
+//!   divisions and in f32, FFT twiddles cached in the extraction): perturbation 10.8 ms,
+//!   extraction 12.5 ms, item 25.0 ms (43 % perturbing, 40 items per second). The
+//!   supervoxels are the largest step (3.4 ms for contour randomisation alone; rigid
+//!   motion 1.0, volume adaptation 1.5, noise 0.6, dilation 0.1).
 
 use std::hint::black_box;
 use std::path::Path;

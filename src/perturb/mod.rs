@@ -34,8 +34,8 @@
 //! (tests/perturb.rs checks every family against the whole-scan computation).
 //!
 //! Cost (`benches/perturb.rs`, lung1's 837-voxel ROI, all families in one setting, CPU
-//! time of one thread): about 12 ms perturbing against 22 ms extracting per item, the
-//! supervoxels (SLIC, 10 iterations) being most of the perturbation.
+//! time of one thread): about 11 ms perturbing against 12.5 ms extracting per item, the
+//! supervoxels (SLIC, 10 iterations) being a third to a half of the perturbation.
 //!
 //! Limitation: with image filters in the extraction config, the filter response is
 //! computed on the region given to the extraction, not on the whole scan, so filtered
