@@ -393,7 +393,9 @@ fn part_path(dir: &Path, ci: usize, ii: usize) -> PathBuf {
 /// SHA-256 of everything that determines the table.
 fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> String {
     let mut h = Sha256::new();
-    h.update(b"radaudit-perturb-v1\0");
+    // v2: noise keyed by scan voxel and steps on their boxes (2026-12-05); parts of a
+    // v1 run would mix two noise streams.
+    h.update(b"radaudit-perturb-v2\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(toml::to_string(config).unwrap_or_default().as_bytes());
     h.update(opts.seed.to_le_bytes());
