@@ -567,8 +567,8 @@ pub fn read_labels(path: &Path) -> Result<Option<(Array3<i64>, Geometry, NrrdInf
 
 /// Reads an NRRD image's voxels on `region` only (`lo`, `hi` inclusive, `(x, y, z)`, inside
 /// the grid), with the geometry of that box: the data are decompressed whole but only
-/// the region is converted to f64. Also returns the whole grid's geometry and shape
-/// `(nz, ny, nx)`. `None` when the region falls outside the grid, for ASCII data, and for
+/// the region is converted to f64. Also returns the whole grid's shape `(nz, ny, nx)`
+/// and the file's info. `None` when the region falls outside the grid, for ASCII data, and for
 /// float data with a non-finite value anywhere (which [`read`] reports).
 ///
 /// # Errors
