@@ -3,13 +3,19 @@
 //! the estimated level, volume adaptation, dilation, contour randomisation, resampling to
 //! 1 x 1 x 2.5 mm), and the share of an item's time spent perturbing versus extracting
 //! (PyRadiomics-like extraction: bin width 25, all feature families).
-//! Run: cargo bench --bench perturb (about a minute). The share and a per-step breakdown
-//! are printed once before the timings.
+//! Run: cargo bench --bench perturb (about a minute). The share (CPU time of the
+//! thread, and wall time) and a per-family breakdown are printed before the timings.
 //!
-//! Measured 2026-12-04 (2 shared cores, load about 10): perturbation 80 ms, extraction
-//! 40 ms, item 130 ms (about 8 perturbed extractions per second per thread); steps: rigid
-//! motion 28 ms, noise 10 ms, volume adaptation 14 ms, dilation 1.4 ms, contour
-//! randomisation 18 ms on the 152 x 154 x 23 crop.
+//! Measured 2026-12-05, one thread, at a moment the process got 99 % of a core (so wall
+//! time equals CPU time here):
+//! - before (every step on the whole 152 x 154 x 23 crop, noise drawn in C order over
+//!   it): perturbation 29.9 ms, extraction 19.3 ms, item 52.0 ms (58 % perturbing, 19
+//!   items per second);
+//! - after (each step on the box it reaches, noise keyed by scan voxel, SLIC without
+//!   divisions and in f32, FFT twiddles cached in the extraction): perturbation 10.8 ms,
+//!   extraction 12.5 ms, item 25.0 ms (43 % perturbing, 40 items per second). The
+//!   supervoxels are the largest step (3.4 ms for contour randomisation alone; rigid
+//!   motion 1.0, volume adaptation 1.5, noise 0.6, dilation 0.1).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -18,8 +24,9 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, Criterion};
 use radaudit::features::config::ExtractConfig;
 use radaudit::features::extract::{extract_in_frame, Case};
-use radaudit::perturb::chain::{self, Plan};
+use radaudit::perturb::chain::{self, Plan, Setting};
 use radaudit::perturb::run::load_case;
+use radaudit::perturb::volume::Adaptation;
 
 const CONFIG: &str = r#"
 discretisation = { bin-width = { width = 25.0, origin = "pyradiomics" } }
@@ -37,6 +44,15 @@ morphology = [1]
 contour = [true]
 "#;
 
+/// CPU time of the calling thread (seconds), from `/proc/thread-self/schedstat` (its first
+/// field is the time on CPU in ns): the machine is shared, so wall time overstates work.
+fn thread_cpu() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
 fn bench(c: &mut Criterion) {
     let dir = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -52,25 +68,34 @@ fn bench(c: &mut Criterion) {
     let plan = Plan::from_config(&config).expect("bench plan");
     let setting = plan.settings().remove(0);
     let item_config = chain::config_for(&config, &setting);
-    let (base, frame) = load_case(&case, &config, &plan).expect("lung1");
+    let (base, _) = load_case(&case, &config, &plan).expect("lung1");
 
-    // Share of one item's time: perturbation versus extraction, over 20 items.
-    let (mut tp, mut te) = (0.0, 0.0);
-    for r in 1..=20 {
-        let t0 = Instant::now();
-        let s = chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb");
-        let t1 = Instant::now();
+    // Share of one item's time: perturbation versus extraction, over 40 items, in CPU
+    // time of this thread and in wall time.
+    let n = 40;
+    let (mut tp, mut te, mut cp, mut ce) = (0.0, 0.0, 0.0, 0.0);
+    for r in 1..=n {
+        let (c0, t0) = (thread_cpu(), Instant::now());
+        let (s, frame) = chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb");
+        let (c1, t1) = (thread_cpu(), Instant::now());
         extract_in_frame(&s.image, &s.roi, &item_config, &frame).expect("extract");
+        let c2 = thread_cpu();
         tp += (t1 - t0).as_secs_f64();
         te += t1.elapsed().as_secs_f64();
+        cp += c1 - c0;
+        ce += c2 - c1;
     }
+    let k = n as f64;
     eprintln!(
-        "lung1, all families: perturbation {:.1} ms, extraction {:.1} ms per item; \
-         perturbation share {:.1} %; {:.0} perturbed extractions/s on one thread",
-        1e3 * tp / 20.0,
-        1e3 * te / 20.0,
-        100.0 * tp / (tp + te),
-        20.0 / (tp + te)
+        "lung1, all families, one thread: CPU perturbation {:.1} ms, extraction {:.1} ms per \
+         item (perturbation share {:.1} %, {:.1} items per CPU second); wall {:.1} ms + \
+         {:.1} ms",
+        1e3 * cp / k,
+        1e3 * ce / k,
+        100.0 * cp / (cp + ce),
+        k / (cp + ce),
+        1e3 * tp / k,
+        1e3 * te / k,
     );
 
     step_breakdown(&plan, &base);
@@ -84,7 +109,7 @@ fn bench(c: &mut Criterion) {
             black_box(chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb"))
         })
     });
-    let perturbed = chain::apply(&plan, &base, &setting, 1, "lung1", 1).expect("perturb");
+    let (perturbed, frame) = chain::apply(&plan, &base, &setting, 1, "lung1", 1).expect("perturb");
     group.bench_function("extraction_of_a_perturbed_sample", |b| {
         b.iter(|| {
             black_box(
@@ -96,64 +121,49 @@ fn bench(c: &mut Criterion) {
     group.bench_function("item_perturb_and_extract", |b| {
         b.iter(|| {
             r += 1;
-            let s = chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb");
-            black_box(extract_in_frame(&s.image, &s.roi, &item_config, &frame).expect("extract"))
+            let (s, f) = chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb");
+            black_box(extract_in_frame(&s.image, &s.roi, &item_config, &f).expect("extract"))
         })
     });
     group.finish();
 }
 
-/// Milliseconds per step of the chain on the lung1 crop (mean of 10), printed once.
+/// CPU milliseconds per chain (mean of 20) with one family at a time, printed once.
 fn step_breakdown(plan: &Plan, base: &radaudit::perturb::chain::CaseBase) {
-    use radaudit::perturb::{morphology, noise, rigid, supervoxel, volume};
-    let s = &base.sample;
-    let sp = s.image.geometry.spacing;
-    let time = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
-        for _ in 0..10 {
-            f();
+    let one = |s: Setting| {
+        let c0 = thread_cpu();
+        for r in 1..=20 {
+            black_box(chain::apply(plan, base, &s, 1, "lung1", r).expect("perturb"));
         }
-        1e2 * t.elapsed().as_secs_f64()
+        50.0 * (thread_cpu() - c0)
     };
-    let motion = rigid::Motion {
-        translation: [0.25, 0.25, 0.0],
-        angle_deg: 10.0,
-        centre: base.centre,
-    };
-    let t_rigid = time(&mut || {
-        black_box(rigid::apply(s, &motion, plan.interpolator));
+    let none = one(Setting::default());
+    let rigid = one(Setting {
+        rotation: Some(10.0),
+        translation: Some([0.25, 0.25, 0.0]),
+        ..Default::default()
     });
-    let t_noise = time(&mut || {
-        let mut d = s.image.data.clone();
-        let mut r = radaudit::stats::rng::stream(1, "bench");
-        noise::add_noise(&mut d, 4.4, &mut r);
-        black_box(d);
+    let noise = one(Setting {
+        noise: Some(1.0),
+        ..Default::default()
     });
-    let t_volume = time(&mut || {
-        black_box(volume::adapt(&s.roi, sp, volume::Adaptation::Fraction(0.1)).unwrap());
+    let volume = one(Setting {
+        volume: Some(Adaptation::Fraction(0.1)),
+        ..Default::default()
     });
-    let se = morphology::Structuring {
-        element: morphology::Element::Cross,
-        radius: 1,
-        in_plane: false,
-    };
-    let t_morph = time(&mut || {
-        black_box(morphology::dilate(&s.roi, &se));
+    let dilation = one(Setting {
+        morphology: Some(1),
+        ..Default::default()
     });
-    let t_contour = time(&mut || {
-        let sv = supervoxel::slic(&s.image, &s.roi, &plan.supervoxels);
-        let mut r = radaudit::stats::rng::stream(1, "bench");
-        black_box(supervoxel::randomise(
-            &s.roi,
-            &sv,
-            &plan.supervoxels,
-            &mut r,
-        ));
+    let contour = one(Setting {
+        contour: Some(true),
+        ..Default::default()
     });
-    let (nz, ny, nx) = s.image.data.dim();
+    let (nz, ny, nx) = base.sample.image.data.dim();
     eprintln!(
-        "lung1 crop {nx}x{ny}x{nz}: rigid {t_rigid:.1} ms, noise {t_noise:.1} ms, volume \
-         {t_volume:.1} ms, dilation {t_morph:.1} ms, contour {t_contour:.1} ms"
+        "lung1 (crop {nx}x{ny}x{nz}), CPU ms per chain of one family: none {none:.2}, rigid \
+         {rigid:.2}, noise {noise:.2}, volume {volume:.2}, dilation {dilation:.2}, contour \
+         {contour:.2}"
     );
 }
 

@@ -300,11 +300,213 @@ fn volume_adaptation_on_lung1_hits_the_target_within_one_voxel() {
             volume: Some(Adaptation::Fraction(f)),
             ..Default::default()
         };
-        let out = chain::apply(&plan, &base, &s, 1, "lung1", 1).unwrap();
+        let (out, _) = chain::apply(&plan, &base, &s, 1, "lung1", 1).unwrap();
         let got = out.roi_count() as f64;
         assert!(
             (got - want).abs() <= 1.0,
             "fraction {f}: {got} voxels, want {want}"
         );
+    }
+}
+
+/// The chain of the crop test: every family, with levels large enough to move the ROI
+/// across voxels; noise at the estimated level.
+const CROP_CONFIG: &str = r#"
+discretisation = { bin-count = 16 }
+texture = { mode = "pyradiomics" }
+
+[perturbation]
+repeats = 1
+noise_sigma = "estimate"
+rotation = [15.0]
+translation = [[0.3, -0.6, 0.4]]
+spacing = [[1.0, 1.0, 2.0]]
+noise = [1.0]
+volume = [-0.2, 0.25]
+morphology = [-1, 2]
+contour = [true]
+supervoxels = { count = 12 }
+"#;
+
+/// A 256 x 240 x 60 scan (0.8 x 0.8 x 2.5 mm): a bright blob with texture in a noisy
+/// background, and an ellipsoidal ROI off the scan's centre.
+fn crop_case() -> (radaudit::image::Volume, ndarray::Array3<bool>) {
+    use radaudit::image::{Geometry, Volume};
+    let hash = |x: usize, y: usize, z: usize| {
+        let mut h = (x * 73_856_093 ^ y * 19_349_663 ^ z * 83_492_791) as u64;
+        h = (h ^ (h >> 13)).wrapping_mul(0x5bd1_e995);
+        (h % 1000) as f64 / 1000.0
+    };
+    let data = ndarray::Array3::from_shape_fn((60, 240, 256), |(z, y, x)| {
+        let r2 = ((x as f64 - 130.0) / 9.0).powi(2)
+            + ((y as f64 - 112.0) / 7.0).powi(2)
+            + ((z as f64 - 29.0) / 2.5).powi(2);
+        200.0 * (-r2).exp()
+            + 40.0 * ((x + 2 * y) % 5) as f64 * (r2 < 1.5) as u8 as f64
+            + 30.0 * hash(x, y, z)
+    });
+    let roi = ndarray::Array3::from_shape_fn((60, 240, 256), |(z, y, x)| {
+        ((x as f64 - 129.5) / 8.0).powi(2)
+            + ((y as f64 - 112.0) / 6.0).powi(2)
+            + ((z as f64 - 29.0) / 2.2).powi(2)
+            <= 1.0
+    });
+    let image = Volume {
+        data,
+        geometry: Geometry {
+            spacing: [0.8, 0.8, 2.5],
+            origin: [-20.0, 13.5, 100.0],
+            ..Default::default()
+        },
+    };
+    (image, roi)
+}
+
+/// The chain of `setting` done the plain way, on the whole scan with whole-array steps
+/// (noise drawn for every voxel of the scan), then extracted on the whole scan.
+fn whole_scan_reference(
+    plan: &Plan,
+    image: &radaudit::image::Volume,
+    roi: &ndarray::Array3<bool>,
+    sigma: f64,
+    setting: &Setting,
+    config: &ExtractConfig,
+) -> Vec<(String, f64)> {
+    use radaudit::perturb::{morphology, noise, rigid, supervoxel, volume, Sample};
+    let name = setting.name();
+    let mut s = Sample {
+        image: image.clone(),
+        roi: roi.clone(),
+    };
+    let angle = setting.rotation.unwrap_or(0.0);
+    let translation = setting.translation.unwrap_or([0.0; 3]);
+    if angle != 0.0 || translation != [0.0; 3] {
+        let m = rigid::Motion {
+            translation,
+            angle_deg: angle,
+            centre: radaudit::perturb::roi_centroid(roi).unwrap(),
+        };
+        s = rigid::apply(&s, &m, plan.interpolator);
+    }
+    if let Some(level) = setting.noise.filter(|&l| l > 0.0) {
+        let mut r = chain::step_stream(1, "c", &name, 1, "noise");
+        noise::add_noise(&mut s.image.data, level * sigma, &mut r);
+    }
+    let sp = image.geometry.spacing;
+    if let Some(a) = setting.volume {
+        s.roi = volume::adapt(&s.roi, sp, a).unwrap();
+    }
+    if let Some(m) = setting.morphology.filter(|&m| m != 0) {
+        let se = morphology::Structuring {
+            element: plan.structuring_element.element,
+            radius: m.unsigned_abs() as usize,
+            in_plane: plan.structuring_element.in_plane,
+        };
+        s.roi = if m > 0 {
+            morphology::dilate(&s.roi, &se)
+        } else {
+            morphology::erode(&s.roi, &se)
+        };
+    }
+    if setting.contour == Some(true) {
+        let sv = supervoxel::slic(&s.image, &s.roi, &plan.supervoxels);
+        let mut r = chain::step_stream(1, "c", &name, 1, "contour");
+        s.roi = supervoxel::randomise(&s.roi, &sv, &plan.supervoxels, &mut r).0;
+    }
+    let cfg = chain::config_for(config, setting);
+    radaudit::features::extract::extract(&s.image, &s.roi, &cfg).unwrap()
+}
+
+#[test]
+fn perturbing_the_crop_equals_perturbing_the_whole_scan() {
+    // Every family alone and all together, on the crop around the ROI (each step on
+    // the box it reaches) and on the whole scan with whole-array steps: the features
+    // must agree to 1e-12 (relative), which holds only if every perturbed voxel the
+    // extraction reads is the same, noise draws included.
+    use radaudit::features::extract::extract_in_frame;
+    use radaudit::perturb::chain::CaseBase;
+    let (image, roi) = crop_case();
+    let config: ExtractConfig = toml::from_str(CROP_CONFIG).unwrap();
+    let plan = Plan::from_config(&config).unwrap();
+    let base = CaseBase::new(&image, &roi, &config, &plan, None).unwrap();
+    let (nz, ny, nx) = base.sample.roi.dim();
+    assert!(
+        nx < 256 && ny < 240 && nz < 60,
+        "the crop {nx}x{ny}x{nz} must be smaller than the scan for the test to mean anything"
+    );
+    // The noise level is estimated on a fixed region, not on the crop.
+    let whole = CaseBase::new(&image, &roi, &config, &plan, Some([1000; 3])).unwrap();
+    assert_eq!(whole.sample.roi.dim(), (60, 240, 256));
+    let sigma = base.noise_sigma.unwrap();
+    assert_eq!(sigma.to_bits(), whole.noise_sigma.unwrap().to_bits());
+
+    let full = Setting {
+        spacing: Some([1.0, 1.0, 2.0]),
+        rotation: Some(15.0),
+        translation: Some([0.3, -0.6, 0.4]),
+        noise: Some(1.0),
+        volume: Some(Adaptation::Fraction(0.25)),
+        morphology: Some(-1),
+        contour: Some(true),
+    };
+    let kinds = [
+        Setting {
+            spacing: full.spacing,
+            ..Default::default()
+        },
+        Setting {
+            rotation: full.rotation,
+            ..Default::default()
+        },
+        Setting {
+            translation: full.translation,
+            ..Default::default()
+        },
+        Setting {
+            noise: full.noise,
+            ..Default::default()
+        },
+        Setting {
+            volume: Some(Adaptation::Fraction(-0.2)),
+            ..Default::default()
+        },
+        Setting {
+            volume: full.volume,
+            ..Default::default()
+        },
+        Setting {
+            morphology: Some(-1),
+            ..Default::default()
+        },
+        Setting {
+            morphology: Some(2),
+            ..Default::default()
+        },
+        Setting {
+            contour: Some(true),
+            ..Default::default()
+        },
+        full.clone(),
+        Setting {
+            morphology: Some(2),
+            volume: Some(Adaptation::Fraction(-0.2)),
+            ..full.clone()
+        },
+    ];
+    for setting in &kinds {
+        let name = setting.name();
+        let cfg = chain::config_for(&config, setting);
+        let (s, frame) = chain::apply(&plan, &base, setting, 1, "c", 1).unwrap();
+        let ours = extract_in_frame(&s.image, &s.roi, &cfg, &frame).unwrap();
+        // The same chain from the uncropped base takes the same path on the same boxes.
+        let (w, wframe) = chain::apply(&plan, &whole, setting, 1, "c", 1).unwrap();
+        assert_eq!((&s, frame), (&w, wframe), "{name}: crop vs whole-scan base");
+        let reference = whole_scan_reference(&plan, &image, &roi, sigma, setting, &config);
+        assert_eq!(ours.len(), reference.len(), "{name}");
+        for ((n, a), (rn, b)) in ours.iter().zip(&reference) {
+            assert_eq!(n, rn);
+            let same = (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+            assert!(same, "{name}: {n} {a} (crop) vs {b} (whole scan)");
+        }
     }
 }

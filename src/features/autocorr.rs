@@ -41,7 +41,7 @@ impl C64 {
 }
 
 /// In-place iterative radix-2 FFT (length a power of two).
-fn fft(buf: &mut [C64]) {
+fn fft(buf: &mut [C64], roots: &Roots) {
     let n = buf.len();
     if n <= 1 {
         return;
@@ -61,14 +61,8 @@ fn fft(buf: &mut [C64]) {
     }
     let mut len = 2;
     while len <= n {
-        let ang = -2.0 * std::f64::consts::PI / len as f64;
         let half = len / 2;
-        let roots: Vec<C64> = (0..half)
-            .map(|k| C64 {
-                re: (ang * k as f64).cos(),
-                im: (ang * k as f64).sin(),
-            })
-            .collect();
+        let roots = roots.level(len);
         for start in (0..n).step_by(len) {
             for k in 0..half {
                 let u = buf[start + k];
@@ -88,10 +82,38 @@ fn fft(buf: &mut [C64]) {
 }
 
 /// 3D FFT of a flat `[z][y][x]` buffer with dims `(pz, py, px)`.
+/// The twiddle factors `exp(-2 pi i k / len)`, `k < len / 2`, of every stage `len` of a
+/// radix-2 FFT of length `n`, computed once per length (the FFT of every row reuses
+/// them); stage `len` is at offset `len / 2 - 1`.
+struct Roots(Vec<C64>);
+
+impl Roots {
+    /// The factors of a transform of length `n` (a power of two).
+    fn new(n: usize) -> Self {
+        let mut v = Vec::with_capacity(n);
+        let mut len = 2;
+        while len <= n {
+            let ang = -2.0 * std::f64::consts::PI / len as f64;
+            v.extend((0..len / 2).map(|k| C64 {
+                re: (ang * k as f64).cos(),
+                im: (ang * k as f64).sin(),
+            }));
+            len <<= 1;
+        }
+        Self(v)
+    }
+
+    /// The factors of stage `len`.
+    fn level(&self, len: usize) -> &[C64] {
+        &self.0[len / 2 - 1..len - 1]
+    }
+}
+
 fn fft3(buf: &mut [C64], dims: [usize; 3]) {
     let [pz, py, px] = dims;
+    let (rx, ry, rz) = (Roots::new(px), Roots::new(py), Roots::new(pz));
     for row in buf.chunks_mut(px) {
-        fft(row);
+        fft(row, &rx);
     }
     let mut tmp = vec![C64::default(); py.max(pz)];
     for z in 0..pz {
@@ -99,7 +121,7 @@ fn fft3(buf: &mut [C64], dims: [usize; 3]) {
             for y in 0..py {
                 tmp[y] = buf[(z * py + y) * px + x];
             }
-            fft(&mut tmp[..py]);
+            fft(&mut tmp[..py], &ry);
             for y in 0..py {
                 buf[(z * py + y) * px + x] = tmp[y];
             }
@@ -110,7 +132,7 @@ fn fft3(buf: &mut [C64], dims: [usize; 3]) {
             for z in 0..pz {
                 tmp[z] = buf[(z * py + y) * px + x];
             }
-            fft(&mut tmp[..pz]);
+            fft(&mut tmp[..pz], &rz);
             for z in 0..pz {
                 buf[(z * py + y) * px + x] = tmp[z];
             }

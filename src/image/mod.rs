@@ -215,19 +215,7 @@ fn read_any(path: &Path) -> Result<(ndarray::Array3<f64>, Geometry, ReadInfo), I
         }
         Format::Nrrd => {
             let (data, g, info) = nrrd::read(path)?;
-            let transform = if info.header.directions.is_some() {
-                "space directions"
-            } else {
-                "spacings"
-            };
-            let ri = ReadInfo {
-                format: Format::Nrrd,
-                dtype: info.header.dtype,
-                scaled: false,
-                transform,
-                warnings: info.warnings,
-            };
-            Ok((data, g, ri))
+            Ok((data, g, nrrd_read_info(info)))
         }
         Format::Dicom if path.is_dir() => {
             let s = dicom::read_series(path)?;
@@ -249,13 +237,31 @@ fn read_any(path: &Path) -> Result<(ndarray::Array3<f64>, Geometry, ReadInfo), I
     }
 }
 
+/// The [`ReadInfo`] of an NRRD file.
+fn nrrd_read_info(info: nrrd::NrrdInfo) -> ReadInfo {
+    let transform = if info.header.directions.is_some() {
+        "space directions"
+    } else {
+        "spacings"
+    };
+    ReadInfo {
+        format: Format::Nrrd,
+        dtype: info.header.dtype,
+        scaled: false,
+        transform,
+        warnings: info.warnings,
+    }
+}
+
 /// Reads an image (NIfTI, NRRD or DICOM folder) as a [`Volume`] in LPS, with read info.
 ///
 /// # Errors
 /// The reader's errors; [`ImageError::NonFinite`] when voxels are NaN or infinite.
 pub fn read_volume_with_info(path: &Path) -> Result<(Volume, ReadInfo), ImageError> {
     let (data, geometry, info) = read_any(path)?;
-    if !all_voxels(&data, |x| x.is_finite()) {
+    // Unscaled integer types hold only finite values.
+    let exact = info.dtype.is_integer() && !info.scaled;
+    if !exact && !all_voxels(&data, |x| x.is_finite()) {
         check_finite(path, &data)?;
     }
     for w in &info.warnings {
@@ -305,6 +311,18 @@ pub fn read_volume(path: &Path) -> Result<Volume, ImageError> {
 /// [`ImageError::NonIntegerLabels`] naming up to 5 distinct non-integer values (CASE-03c):
 /// they are never rounded.
 pub fn read_mask_with_info(path: &Path) -> Result<(Mask, ReadInfo), ImageError> {
+    // NRRD masks of small integer types: straight to labels, every value is valid.
+    if matches!(detect_format(path)?, Format::Nrrd) {
+        if let Some((labels, geometry, info)) = nrrd::read_labels(path)? {
+            crate::table::note_input(path);
+            let info = nrrd_read_info(info);
+            for w in &info.warnings {
+                tracing::warn!("{w}");
+            }
+            return Ok((Mask { labels, geometry }, info));
+        }
+    }
+
     let (data, geometry, mut info) = read_any(path)?;
 
     // One fast pass; the detailed scans below only run to describe a problem.

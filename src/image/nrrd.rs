@@ -525,6 +525,165 @@ pub fn read_bytes(
     path: &Path,
     bytes: &[u8],
 ) -> Result<(Array3<f64>, Geometry, NrrdInfo), ImageError> {
+    let (samples, shape, geometry, info) = read_samples(path, bytes)?;
+    let h = &info.header;
+    let values = match samples {
+        Samples::Bytes(b) => raw::decode(&b, h.dtype, h.big_endian),
+        Samples::Values(v) => v,
+    };
+    let data = Array3::from_shape_vec(shape, values)
+        .expect("invariant: value count equals the product of the grid sizes");
+    Ok((data, geometry, info))
+}
+
+/// Reads an NRRD segmentation stored as an integer type of at most 32 bits straight into
+/// labels (no f64 copy of the volume); `None` for other types or ASCII data, which
+/// [`read`] handles.
+///
+/// # Errors
+/// As [`read`].
+pub fn read_labels(path: &Path) -> Result<Option<(Array3<i64>, Geometry, NrrdInfo)>, ImageError> {
+    let bytes = fs::read(path).map_err(|e| ImageError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let (text, _) = split_attached(path, &bytes)?;
+    let h = parse_header(path, &text)?;
+    if !h.dtype.is_integer() || h.dtype.size() > 4 || h.encoding == Encoding::Ascii {
+        return Ok(None);
+    }
+    let (samples, shape, geometry, info) = read_samples(path, &bytes)?;
+    let Samples::Bytes(b) = samples else {
+        return Ok(None);
+    };
+    let h = &info.header;
+    let Some(values) = raw::decode_labels(&b, h.dtype, h.big_endian) else {
+        return Ok(None);
+    };
+    let labels = Array3::from_shape_vec(shape, values)
+        .expect("invariant: value count equals the product of the grid sizes");
+    Ok(Some((labels, geometry, info)))
+}
+
+/// Reads an NRRD image's voxels on `region` only (`lo`, `hi` inclusive, `(x, y, z)`, inside
+/// the grid), with the geometry of that box: the data are decompressed whole but only
+/// the region is converted to f64. Also returns the whole grid's shape `(nz, ny, nx)`
+/// and the file's info. `None` when the region falls outside the grid, for ASCII data, and for
+/// float data with a non-finite value anywhere (which [`read`] reports).
+///
+/// # Errors
+/// As [`read`].
+#[allow(clippy::type_complexity)]
+pub fn read_region(
+    path: &Path,
+    lo: [usize; 3],
+    hi: [usize; 3],
+) -> Result<Option<(Array3<f64>, Geometry, (usize, usize, usize), NrrdInfo)>, ImageError> {
+    let bytes = fs::read(path).map_err(|e| ImageError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let (samples, shape, geometry, info) = read_samples(path, &bytes)?;
+    let Samples::Bytes(b) = samples else {
+        return Ok(None);
+    };
+    let (nz, ny, nx) = shape;
+    let n = [nx, ny, nz];
+    if (0..3).any(|a| lo[a] > hi[a] || hi[a] >= n[a]) {
+        return Ok(None);
+    }
+    let h = &info.header;
+    let size = h.dtype.size();
+    if !h.dtype.is_integer() {
+        let finite = b.chunks(1 << 16).all(|c| {
+            raw::decode(c, h.dtype, h.big_endian)
+                .iter()
+                .all(|v| v.is_finite())
+        });
+        if !finite {
+            return Ok(None);
+        }
+    }
+    let row = (hi[0] - lo[0] + 1) * size;
+    let mut values =
+        Vec::with_capacity((hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1));
+    for z in lo[2]..=hi[2] {
+        for y in lo[1]..=hi[1] {
+            let start = ((z * ny + y) * nx + lo[0]) * size;
+            values.extend(raw::decode(&b[start..start + row], h.dtype, h.big_endian));
+        }
+    }
+    let dim = (hi[2] - lo[2] + 1, hi[1] - lo[1] + 1, hi[0] - lo[0] + 1);
+    let data =
+        Array3::from_shape_vec(dim, values).expect("invariant: one value per voxel of the region");
+    let origin = geometry.index_to_point(lo.map(|v| v as f64));
+    let crop = Geometry {
+        origin,
+        ..geometry.clone()
+    };
+    Ok(Some((data, crop, shape, info)))
+}
+
+/// The grid shape `(nz, ny, nx)` and geometry of an NRRD image, from its header only.
+///
+/// # Errors
+/// As [`read`] for the header.
+pub fn read_grid(path: &Path) -> Result<((usize, usize, usize), Geometry), ImageError> {
+    let bytes = read_head(path)?;
+    let text = match split_attached(path, &bytes) {
+        Ok((text, _)) => text,
+        // The header may be longer than the part read: read the whole file.
+        Err(_) => {
+            let all = fs::read(path).map_err(|e| ImageError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            split_attached(path, &all)?.0
+        }
+    };
+    let h = parse_header(path, &text)?;
+    let (axes, geometry) = h.geometry(path, &mut Vec::new())?;
+    let grid: [usize; 3] = std::array::from_fn(|c| {
+        if axes[c] == usize::MAX {
+            1
+        } else {
+            h.sizes[axes[c]] as usize
+        }
+    });
+    Ok(((grid[2], grid[1], grid[0]), geometry))
+}
+
+/// The first 64 KiB of a file (enough for any sane NRRD header).
+fn read_head(path: &Path) -> Result<Vec<u8>, ImageError> {
+    use std::io::Read as _;
+    let f = fs::File::open(path).map_err(|e| ImageError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut buf = Vec::new();
+    f.take(1 << 16)
+        .read_to_end(&mut buf)
+        .map_err(|e| ImageError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    Ok(buf)
+}
+
+/// The voxel data of an NRRD file: raw bytes of the header's type, or values (ASCII).
+enum Samples {
+    /// `n * dtype.size()` bytes.
+    Bytes(Vec<u8>),
+    /// Parsed values.
+    Values(Vec<f64>),
+}
+
+/// Reads the header and the voxel data (not yet converted) of an NRRD file, with the
+/// array shape `(nz, ny, nx)` and the geometry.
+fn read_samples(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Samples, (usize, usize, usize), Geometry, NrrdInfo), ImageError> {
     let (text, data_start) = split_attached(path, bytes)?;
     let h = parse_header(path, &text)?;
     let mut warnings = Vec::new();
@@ -587,12 +746,9 @@ pub fn read_bytes(
         data = &data[(h.byte_skip as usize).min(data.len())..];
     }
 
-    // Decode.
-    let values = match h.encoding {
-        Encoding::Raw => {
-            let b = raw::read_exact_bounded(data_path, data, n_bytes, false)?;
-            raw::decode(&b, h.dtype, h.big_endian)
-        }
+    // Data bytes (decompressed), or values.
+    let samples = match h.encoding {
+        Encoding::Raw => Samples::Bytes(raw::read_exact_bounded(data_path, data, n_bytes, false)?),
         Encoding::Gzip => {
             let mut dec = raw::gunzip(data);
             if h.byte_skip > 0 {
@@ -613,16 +769,15 @@ pub fn read_bytes(
             }
             let b = raw::read_exact_bounded(data_path, &mut dec, n_bytes, true)?;
             raw::finish_gzip(data_path, dec)?;
-            raw::decode(&b, h.dtype, h.big_endian)
+            Samples::Bytes(b)
         }
-        Encoding::Ascii => parse_ascii(data_path, data, n)?,
+        Encoding::Ascii => Samples::Values(parse_ascii(data_path, data, n)?),
     };
 
     let shape = (grid[2] as usize, grid[1] as usize, grid[0] as usize);
-    let data = Array3::from_shape_vec(shape, values)
-        .expect("invariant: value count equals the product of the grid sizes");
     Ok((
-        data,
+        samples,
+        shape,
         geometry,
         NrrdInfo {
             header: h,

@@ -222,6 +222,36 @@ pub fn decode(bytes: &[u8], dtype: DataType, big_endian: bool) -> Vec<f64> {
     }
 }
 
+/// Decodes `bytes` of an integer type of at most 32 bits into i64 labels (exact); `None`
+/// for other types.
+pub fn decode_labels(bytes: &[u8], dtype: DataType, big_endian: bool) -> Option<Vec<i64>> {
+    macro_rules! conv {
+        ($t:ty, $n:expr) => {
+            bytes
+                .chunks_exact($n)
+                .map(|c| {
+                    let mut a = [0u8; $n];
+                    a.copy_from_slice(c);
+                    if big_endian {
+                        i64::from(<$t>::from_be_bytes(a))
+                    } else {
+                        i64::from(<$t>::from_le_bytes(a))
+                    }
+                })
+                .collect()
+        };
+    }
+    Some(match dtype {
+        DataType::U8 => bytes.iter().map(|&b| i64::from(b)).collect(),
+        DataType::I8 => bytes.iter().map(|&b| i64::from(b as i8)).collect(),
+        DataType::U16 => conv!(u16, 2),
+        DataType::I16 => conv!(i16, 2),
+        DataType::U32 => conv!(u32, 4),
+        DataType::I32 => conv!(i32, 4),
+        _ => return None,
+    })
+}
+
 /// Encodes f64 values as little-endian `dtype` bytes; values must fit the type (checked
 /// by the caller).
 pub fn encode_le(values: impl Iterator<Item = f64>, dtype: DataType, out: &mut Vec<u8>) {

@@ -304,9 +304,24 @@ pub fn check_geometry(
 /// # Degenerate cases
 /// A mask whose every voxel carries `label` is a valid whole-image ROI (CASE-01).
 pub fn roi(image: &Volume, mask: &Mask, label: i64, rules: &RoiRules) -> Result<Roi, MaskError> {
+    roi_for(&image.geometry, image.data.dim(), mask, label, rules)
+}
+
+/// [`roi`] for an image known by its geometry and array shape `(nz, ny, nx)` (its header),
+/// so the voxels need not be read first.
+///
+/// # Errors
+/// As [`roi`].
+pub fn roi_for(
+    geometry: &Geometry,
+    dim: (usize, usize, usize),
+    mask: &Mask,
+    label: i64,
+    rules: &RoiRules,
+) -> Result<Roi, MaskError> {
     check_geometry(
-        &image.geometry,
-        image.data.dim(),
+        geometry,
+        dim,
         &mask.geometry,
         mask.labels.dim(),
         rules.tolerance_voxels,
@@ -390,7 +405,7 @@ pub fn roi(image: &Volume, mask: &Mask, label: i64, rules: &RoiRules) -> Result<
             bbox,
         });
     }
-    let volume_mm3 = count as f64 * image.geometry.voxel_volume();
+    let volume_mm3 = count as f64 * geometry.voxel_volume();
     Ok(Roi {
         label,
         mask: sel,

@@ -35,13 +35,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use ndarray::Array3;
+
 use super::morphology::{self, Element, Structuring};
+use super::region::{bounding_region, place, tighten, Region};
 use super::rigid::{self, Motion, RigidInterpolator};
 use super::supervoxel::{self, SlicSettings};
 use super::volume::{self, Adaptation};
 use super::{noise, PerturbError, Sample};
 use crate::features::config::ExtractConfig;
-use crate::preprocess::{Interpolator, Resample};
+use crate::image::{Geometry, Volume};
+use crate::preprocess::{Frame, Interpolator, Resample};
 use crate::stats::rng;
 
 /// Noise level source.
@@ -300,21 +304,10 @@ impl Plan {
         }
     }
 
-    /// Margin (voxels, `(x, y, z)`) to keep around the ROI so that every setting's
-    /// perturbation and extraction see the same voxels as on the whole scan: the
-    /// extraction margin and resampling taps, the translation, the displacement of the
-    /// outer region by the largest rotation, and the largest growth of the ROI.
-    ///
-    /// `extent_mm` is the ROI's bounding-box size `(x, y, z)` in mm.
-    pub fn crop_margin(
-        &self,
-        config: &ExtractConfig,
-        spacing: [f64; 3],
-        extent_mm: [f64; 3],
-    ) -> [usize; 3] {
-        let max = |it: &mut dyn Iterator<Item = f64>| it.fold(0.0f64, f64::max);
-
-        // Largest resampling spacing per axis (new grid taps reach one new voxel out).
+    /// Voxels `(x, y, z)` the extraction reads around the ROI's box: the extraction
+    /// margin and the largest resampling spacing of the config and the plan (twice, for
+    /// the alignment of the new grid and its taps), plus the cubic spline's support.
+    pub fn extraction_reach(&self, config: &ExtractConfig, spacing: [f64; 3]) -> [usize; 3] {
         let mut resample = [0.0f64; 3];
         let mut cubic = false;
         if let Some(r) = &config.preprocess.resample {
@@ -326,6 +319,32 @@ impl Plan {
                 resample[a] = resample[a].max(s[a]);
             }
         }
+        let spline = if cubic {
+            crate::preprocess::interpolate::SPLINE_MARGIN
+        } else {
+            0
+        };
+        std::array::from_fn(|a| {
+            let mm = config.preprocess.margin_mm.max(0.0) + 2.0 * resample[a];
+            (mm / spacing[a]).ceil() as usize + 3 + spline
+        })
+    }
+
+    /// Margin (voxels, `(x, y, z)`) to keep around the ROI so that every setting's
+    /// perturbation and extraction find the voxels they read: the extraction's reach, the
+    /// translation, the displacement by the largest rotation, the largest growth of the
+    /// ROI and the supervoxel region. [`apply`] fails with [`PerturbError::OutOfRoom`]
+    /// rather than read beyond the crop.
+    ///
+    /// `extent_mm` is the ROI's bounding-box size `(x, y, z)` in mm.
+    pub fn crop_margin(
+        &self,
+        config: &ExtractConfig,
+        spacing: [f64; 3],
+        extent_mm: [f64; 3],
+    ) -> [usize; 3] {
+        let max = |it: &mut dyn Iterator<Item = f64>| it.fold(0.0f64, f64::max);
+        let reach = self.extraction_reach(config, spacing);
 
         // Growth of the ROI by the mask steps (mm).
         let f_max = max(&mut self.volume.iter().copied());
@@ -333,10 +352,13 @@ impl Plan {
             extent_mm.iter().copied().fold(0.0, f64::max) * ((1.0 + f_max).cbrt() - 1.0);
         let grow_mm = max(&mut self.volume_mm.iter().copied());
         let dilate = max(&mut self.morphology.iter().map(|&m| m as f64));
+        let grown: [f64; 3] = std::array::from_fn(|a| {
+            extent_mm[a] + 2.0 * (grow_fraction + grow_mm + dilate * spacing[a] + spacing[a])
+        });
         let contour = if self.contour.contains(&true) {
-            // Supervoxels reach at most 2 S (plus one voxel) beyond the ROI box; S is
-            // largest for the largest volume (bounded by the box).
-            let v_box: f64 = extent_mm.iter().product();
+            // The supervoxel region reaches 2 S (rounded to voxels) beyond the ROI box; S
+            // is largest for the largest volume (bounded by the grown box).
+            let v_box: f64 = grown.iter().product();
             3.0 * self.supervoxels.step_mm(v_box)
         } else {
             0.0
@@ -344,39 +366,166 @@ impl Plan {
 
         let inner: [f64; 3] = std::array::from_fn(|a| {
             let translation = max(&mut self.translation.iter().map(|t| t[a].abs())) * spacing[a];
-            config.preprocess.margin_mm
-                + resample[a]
-                + translation
+            translation
                 + grow_fraction
                 + grow_mm
                 + dilate * spacing[a]
                 + contour
+                + reach[a] as f64 * spacing[a]
         });
+        // The rotation centre (the ROI's centroid) lies in the box, so a read point is
+        // at most the box plus the inner margin away from it.
         let theta = max(&mut self.rotation.iter().map(|r| r.abs())).to_radians();
-        let radius = (extent_mm[0] / 2.0 + inner[0]).hypot(extent_mm[1] / 2.0 + inner[1]);
+        let radius = (extent_mm[0] + inner[0]).hypot(extent_mm[1] + inner[1]);
         let rotation = 2.0 * (theta / 2.0).sin() * radius;
         std::array::from_fn(|a| {
             let mm = inner[a] + if a < 2 { rotation } else { 0.0 };
-            let spline = if cubic {
-                crate::preprocess::interpolate::SPLINE_MARGIN
-            } else {
-                0
-            };
-            (mm / spacing[a]).ceil() as usize + 3 + spline
+            (mm / spacing[a]).ceil() as usize + 3
         })
     }
 }
 
-/// What a case contributes to every setting: its crop, the rotation centre and the noise
-/// SD (when the plan adds noise).
+/// What a case contributes to every setting: its crop, the rotation centre, the noise
+/// SD (when the plan adds noise) and the reach of the extraction.
 #[derive(Debug, Clone)]
 pub struct CaseBase {
     /// The cropped, unperturbed sample.
     pub sample: Sample,
-    /// ROI centroid (continuous index of the crop, `(x, y, z)`).
+    /// The ROI cut to its bounding box, and that box in the scan.
+    pub roi_box: (Array3<bool>, Region),
+    /// Where the crop sits in the scan.
+    pub frame: Frame,
+    /// Geometry of the whole scan.
+    pub scan: Geometry,
+    /// ROI centroid (continuous index of the scan, `(x, y, z)`).
     pub centre: [f64; 3],
     /// Noise SD for level 1.
     pub noise_sigma: Option<f64>,
+    /// Voxels the extraction reads around the ROI's box ([`Plan::extraction_reach`]).
+    pub reach: [usize; 3],
+}
+
+/// In-plane margin (voxels) around the ROI's box, on its slices, where the noise level
+/// is estimated: a fixed region, so the estimate does not depend on the plan's crop.
+pub const NOISE_MARGIN: usize = 32;
+
+impl CaseBase {
+    /// The base of a case with scan `image` and ROI `roi` (same shape): the crop with
+    /// `margin` voxels `(x, y, z)` around the ROI (default: [`Plan::crop_margin`]), the
+    /// centroid, and the noise level when the plan adds noise.
+    ///
+    /// # Errors
+    /// [`PerturbError::EmptyRoi`] when `roi` is empty; [`PerturbError::Noise`] when the
+    /// plan estimates noise and the region around the ROI has no usable block.
+    pub fn new(
+        image: &Volume,
+        roi: &Array3<bool>,
+        config: &ExtractConfig,
+        plan: &Plan,
+        margin: Option<[usize; 3]>,
+    ) -> Result<Self, PerturbError> {
+        let b = bounding_region(roi, [0; 3])
+            .ok_or_else(|| PerturbError::EmptyRoi("reading the case".into()))?;
+        let sp = image.geometry.spacing;
+        let extent: [f64; 3] = std::array::from_fn(|a| b.size()[a] as f64 * sp[a]);
+        let mut margin = margin.unwrap_or_else(|| plan.crop_margin(config, sp, extent));
+        margin[0] = margin[0].max(NOISE_MARGIN);
+        margin[1] = margin[1].max(NOISE_MARGIN);
+        let (sample, frame) =
+            super::crop(image, roi, margin).expect("invariant: the ROI is not empty");
+        let centre = super::roi_centroid_placed(&sample.roi, frame.offset)
+            .expect("invariant: the crop holds the ROI");
+
+        // Noise level around the ROI (where features are computed), when a setting adds
+        // noise: whole scans hold clipped air and padding whose blocks are nearly flat.
+        let noise_sigma = if plan.noise.iter().any(|&l| l > 0.0) {
+            match &plan.noise_sigma {
+                NoiseSigma::Value(v) => Some(*v),
+                NoiseSigma::Word(_) => {
+                    let at = b.grow([NOISE_MARGIN, NOISE_MARGIN, 0], frame.full);
+                    let data = place(&image.data, [0; 3], &at, 0.0);
+                    let e = noise::estimate_sigma_placed(&data, at.lo)?;
+                    tracing::debug!(
+                        sigma = e.sigma,
+                        coefficients = e.n_coefficients,
+                        flat_blocks = e.n_flat,
+                        "noise level (wavelet MAD around the ROI)"
+                    );
+                    Some(e.sigma)
+                }
+            }
+        } else {
+            None
+        };
+        let roi_box =
+            tighten(&sample.roi, frame.offset).expect("invariant: the crop holds the ROI");
+        Ok(Self {
+            sample,
+            roi_box,
+            frame,
+            scan: image.geometry.clone(),
+            centre,
+            noise_sigma,
+            reach: plan.extraction_reach(config, sp),
+        })
+    }
+
+    /// The crop's box in the scan.
+    fn crop_region(&self) -> Region {
+        Region::of(self.frame.offset, self.sample.roi.dim())
+    }
+
+    /// The image on `region` of the scan after the rigid motion and the noise of a
+    /// setting (both keyed by scan index, so any region gives the same voxel values).
+    fn image_on(
+        &self,
+        region: &Region,
+        motion: Option<&Motion>,
+        interpolator: RigidInterpolator,
+        noise: Option<(f64, &rng::Stream)>,
+    ) -> Result<Array3<f64>, PerturbError> {
+        let src = &self.sample.image.data;
+        let mut data = match motion {
+            Some(m) => rigid::move_image(
+                src,
+                self.frame.offset,
+                self.frame.full,
+                self.sample.image.geometry.spacing,
+                m,
+                interpolator,
+                region,
+            )?,
+            None => {
+                let have = self.crop_region();
+                if !have.contains(region) {
+                    return Err(PerturbError::OutOfRoom(format!(
+                        "the perturbation needs scan voxels {:?}..={:?}, the crop holds \
+                         {:?}..={:?}",
+                        region.lo, region.hi, have.lo, have.hi
+                    )));
+                }
+                place(src, self.frame.offset, region, 0.0)
+            }
+        };
+        if let Some((sigma, stream)) = noise {
+            // A fresh copy of the stream: every region draws the same key.
+            let mut r = stream.clone();
+            noise::add_noise_placed(&mut data, region.lo, self.frame.full, sigma, &mut r);
+        }
+        Ok(data)
+    }
+
+    /// A volume on `region` of the scan.
+    fn volume_on(&self, region: &Region, data: Array3<f64>) -> Volume {
+        let lo = region.lo.map(|v| v as f64);
+        Volume {
+            data,
+            geometry: Geometry {
+                origin: self.scan.index_to_point(lo),
+                ..self.scan.clone()
+            },
+        }
+    }
 }
 
 /// The extraction config of `setting`: `base` with the resampling spacing replaced (a
@@ -415,11 +564,19 @@ pub fn step_stream(
 }
 
 /// Perturbs `base` by `setting` (steps in the order of the module doc); `replicate`
-/// (1-based) and `case` name the random streams.
+/// (1-based) and `case` name the random streams. Returns the perturbed sample on the
+/// region the extraction reads (the final ROI's box plus [`CaseBase::reach`]) and that
+/// region's [`Frame`] in the scan.
+///
+/// Each step works on the box its result can reach, in scan indices: the mask steps
+/// first (they do not read the image, except the supervoxels), then the image (rigid
+/// motion and noise) only on the supervoxel region and the extraction region. Every
+/// voxel gets the value it would get on the whole scan, so the result does not depend on
+/// the crop (tests/perturb.rs compares both).
 ///
 /// # Errors
 /// [`PerturbError::EmptyRoi`] when a step leaves the ROI empty,
-/// [`PerturbError::OutOfRoom`] when the crop cannot hold the growth,
+/// [`PerturbError::OutOfRoom`] when the crop cannot hold the change,
 /// [`PerturbError::Noise`] when noise is asked but no level is known.
 pub fn apply(
     plan: &Plan,
@@ -428,38 +585,55 @@ pub fn apply(
     seed: u64,
     case: &str,
     replicate: usize,
-) -> Result<Sample, PerturbError> {
+) -> Result<(Sample, Frame), PerturbError> {
     let name = setting.name();
-    let mut s = base.sample.clone();
+    let full = base.frame.full;
+    let spacing = base.sample.image.geometry.spacing;
+    let empty = |what: String| PerturbError::EmptyRoi(what);
 
-    // 1. Rigid motion.
+    // 1. Rigid motion of the mask (the image follows on the regions it is needed on).
     let angle = setting.rotation.unwrap_or(0.0);
     let translation = setting.translation.unwrap_or([0.0; 3]);
-    if angle != 0.0 || translation != [0.0; 3] {
-        let motion = Motion {
-            translation,
-            angle_deg: angle,
-            centre: base.centre,
-        };
-        s = rigid::apply(&s, &motion, plan.interpolator);
-        if !s.roi.iter().any(|&m| m) {
-            return Err(PerturbError::EmptyRoi(format!("rigid motion ({name})")));
+    let motion = (angle != 0.0 || translation != [0.0; 3]).then_some(Motion {
+        translation,
+        angle_deg: angle,
+        centre: base.centre,
+    });
+    let (mut roi, mut at) = match &motion {
+        Some(m) => {
+            let (moved, at) = rigid::move_mask(
+                &base.roi_box.0,
+                base.roi_box.1.lo,
+                full,
+                spacing,
+                m,
+                plan.interpolator,
+            )
+            .ok_or_else(|| empty("reading the case".into()))?;
+            tighten(&moved, at.lo).ok_or_else(|| empty(format!("rigid motion ({name})")))?
         }
-    }
+        None => base.roi_box.clone(),
+    };
 
-    // 2. Noise.
+    // 2. Noise: its stream and level (drawn per scan voxel where the image is needed).
+    let mut noise_stream = None;
     if let Some(level) = setting.noise.filter(|&l| l > 0.0) {
         let sigma = base
             .noise_sigma
             .ok_or_else(|| PerturbError::Noise("no noise level for this case".into()))?;
-        let mut r = step_stream(seed, case, &name, replicate, "noise");
-        noise::add_noise(&mut s.image.data, level * sigma, &mut r);
+        noise_stream = Some((
+            level * sigma,
+            step_stream(seed, case, &name, replicate, "noise"),
+        ));
     }
+    let image_on = |region: &Region| {
+        let noise = noise_stream.as_ref().map(|(s, r)| (*s, r));
+        base.image_on(region, motion.as_ref(), plan.interpolator, noise)
+    };
 
-    // 3. Mask steps.
-    let spacing = s.image.geometry.spacing;
+    // 3. Mask steps on the moved mask.
     if let Some(a) = setting.volume {
-        s.roi = volume::adapt(&s.roi, spacing, a)?;
+        (roi, at) = volume::adapt_in(&roi, at.lo, full, spacing, a)?;
     }
     if let Some(m) = setting.morphology.filter(|&m| m != 0) {
         let se = Structuring {
@@ -467,23 +641,35 @@ pub fn apply(
             radius: m.unsigned_abs() as usize,
             in_plane: plan.structuring_element.in_plane,
         };
-        s.roi = if m > 0 {
-            morphology::dilate(&s.roi, &se)
-        } else {
-            morphology::erode(&s.roi, &se)
-        };
-        if !s.roi.iter().any(|&v| v) {
-            return Err(PerturbError::EmptyRoi(format!("erosion by {} voxels", -m)));
-        }
+        (roi, at) = morphology::apply_in(&roi, at.lo, full, &se, m > 0)
+            .ok_or_else(|| empty(name.clone()))?;
     }
+    (roi, at) = tighten(&roi, at.lo).ok_or_else(|| empty(name.clone()))?;
     if setting.contour == Some(true) {
-        let sv = supervoxel::slic(&s.image, &s.roi, &plan.supervoxels);
+        // The supervoxels of the perturbed image on their region (the box plus 2 S).
+        let n_roi = roi.iter().filter(|&&m| m).count();
+        let (step, _) = supervoxel::grid_step(n_roi, spacing, &plan.supervoxels);
+        let region = at.grow(step.map(|s| 2 * s), full);
+        let image = base.volume_on(&region, image_on(&region)?);
+        let roi_here = place(&roi, at.lo, &region, false);
+        let sv = supervoxel::slic(&image, &roi_here, &plan.supervoxels);
         let mut r = step_stream(seed, case, &name, replicate, "contour");
-        let (roi, info) = supervoxel::randomise(&s.roi, &sv, &plan.supervoxels, &mut r);
+        let (out, info) = supervoxel::randomise(&roi_here, &sv, &plan.supervoxels, &mut r);
         tracing::debug!(?info, case, setting = %name, replicate, "contour randomisation");
-        s.roi = roi;
+        (roi, at) = tighten(&out, region.lo).ok_or_else(|| empty(name.clone()))?;
     }
-    Ok(s)
+
+    // 4. The image and ROI where the extraction reads them.
+    let region = at.grow(base.reach, full);
+    let image = base.volume_on(&region, image_on(&region)?);
+    let roi = place(&roi, at.lo, &region, false);
+    Ok((
+        Sample { image, roi },
+        Frame {
+            offset: region.lo,
+            full,
+        },
+    ))
 }
 
 #[cfg(test)]

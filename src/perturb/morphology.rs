@@ -14,6 +14,8 @@
 use ndarray::Array3;
 use serde::{Deserialize, Serialize};
 
+use super::region::{bounding_region, place, Region};
+
 /// Shape of the structuring element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -72,26 +74,35 @@ pub fn erode(roi: &Array3<bool>, se: &Structuring) -> Array3<bool> {
     apply(roi, se, false)
 }
 
-/// Dilation (`any`) or erosion (`all`), computed on the ROI's box plus the radius (the
-/// result is background elsewhere).
+/// Dilation (`any`) or erosion (`all`) of the whole array, computed on the ROI's box plus
+/// the radius (the result is background elsewhere).
 fn apply(roi: &Array3<bool>, se: &Structuring, dilation: bool) -> Array3<bool> {
-    let Some(b) = crate::image::validate::bounding_box(roi) else {
-        return roi.clone();
-    };
     let (nz, ny, nx) = roi.dim();
-    let n = [nx, ny, nz];
+    match apply_in(roi, [0; 3], [nx, ny, nz], se, dilation) {
+        Some((out, at)) => place(&out, at.lo, &Region::of([0; 3], roi.dim()), false),
+        None => roi.clone(),
+    }
+}
+
+/// Dilation (`dilation`) or erosion of `roi`, placed at `offset` in a scan of size
+/// `full` (`(x, y, z)`; beyond the scan: background): the result on the ROI's box plus
+/// the radius, and that box; `None` when `roi` is empty.
+pub fn apply_in(
+    roi: &Array3<bool>,
+    offset: [usize; 3],
+    full: [usize; 3],
+    se: &Structuring,
+    dilation: bool,
+) -> Option<(Array3<bool>, Region)> {
+    let b = bounding_region(roi, offset)?;
     let r = [
         se.radius,
         se.radius,
         if se.in_plane { 0 } else { se.radius },
     ];
-    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(r[a]));
-    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + r[a]).min(n[a] - 1));
-    let window = ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
-    let sub = apply_all(&roi.slice(window).to_owned(), se, dilation);
-    let mut out = Array3::from_elem((nz, ny, nx), false);
-    out.slice_mut(window).assign(&sub);
-    out
+    let window = b.grow(r, full);
+    let sub = apply_all(&place(roi, offset, &window, false), se, dilation);
+    Some((sub, window))
 }
 
 /// Dilation or erosion over the whole array (beyond it: background).

@@ -18,9 +18,12 @@
 //! in-plane only because the slice spacing often differs from the in-plane spacing.
 
 use ndarray::Array3;
-use rand_distr::StandardNormal;
 
 use super::PerturbError;
+use rand::Rng;
+use rand_distr::StandardNormal;
+
+use super::region::flat_index;
 use crate::stats::rng::Stream;
 
 /// `median(|N(0, 1)|)`, the MAD-to-SD factor of the estimator.
@@ -38,21 +41,36 @@ pub struct NoiseEstimate {
 }
 
 /// Estimates the noise SD of `data` (`[z][y][x]`) by the wavelet MAD estimator (module
-/// doc).
+/// doc), the array being the whole scan.
 ///
 /// # Errors
 /// [`PerturbError::Noise`] when no slice has a 2x2 block or every block is flat.
 pub fn estimate_sigma(data: &Array3<f64>) -> Result<NoiseEstimate, PerturbError> {
+    estimate_sigma_placed(data, [0; 3])
+}
+
+/// [`estimate_sigma`] on a part of a scan placed at `offset` (`(x, y, z)`): the 2x2
+/// blocks start at even scan indices, so a block is the same whatever part is read.
+///
+/// # Errors
+/// As [`estimate_sigma`].
+pub fn estimate_sigma_placed(
+    data: &Array3<f64>,
+    offset: [usize; 3],
+) -> Result<NoiseEstimate, PerturbError> {
     let (nz, ny, nx) = data.dim();
-    let mut d: Vec<f64> = Vec::with_capacity(nz * (ny / 2) * (nx / 2));
+    let (x0, y0) = (offset[0] % 2, offset[1] % 2);
+    let (bx, by) = (nx.saturating_sub(x0) / 2, ny.saturating_sub(y0) / 2);
+    let mut d: Vec<f64> = Vec::with_capacity(nz * by * bx);
     let mut n_flat = 0usize;
     for z in 0..nz {
-        for j in 0..ny / 2 {
-            for i in 0..nx / 2 {
-                let a = data[[z, 2 * j, 2 * i]];
-                let b = data[[z, 2 * j, 2 * i + 1]];
-                let c = data[[z, 2 * j + 1, 2 * i]];
-                let e = data[[z, 2 * j + 1, 2 * i + 1]];
+        for j in 0..by {
+            for i in 0..bx {
+                let (x, y) = (x0 + 2 * i, y0 + 2 * j);
+                let a = data[[z, y, x]];
+                let b = data[[z, y, x + 1]];
+                let c = data[[z, y + 1, x]];
+                let e = data[[z, y + 1, x + 1]];
                 if a == b && a == c && a == e {
                     n_flat += 1;
                     continue;
@@ -75,14 +93,93 @@ pub fn estimate_sigma(data: &Array3<f64>) -> Result<NoiseEstimate, PerturbError>
     })
 }
 
-/// Adds N(0, sigma^2) noise to every voxel, drawn in C order from `rng`.
+/// Adds N(0, sigma^2) noise to every voxel of `data`, the array being the whole scan
+/// (see [`add_noise_placed`]).
 pub fn add_noise(data: &mut Array3<f64>, sigma: f64, rng: &mut Stream) {
+    let (nz, ny, nx) = data.dim();
+    add_noise_placed(data, [0; 3], [nx, ny, nz], sigma, rng);
+}
+
+/// Adds N(0, sigma^2) noise to `data`, a part of a scan of size `full` (`(x, y, z)`)
+/// placed at `offset`.
+///
+/// The draw of a voxel is keyed by its flat index `g` in the scan: a 64-bit key is drawn
+/// once from `rng`, and the voxel's deviate is the ziggurat normal sampler
+/// (`rand_distr::StandardNormal`) fed by a SplitMix64 generator (Steele, Lea & Flood
+/// 2014, "Fast splittable pseudorandom number generators", OOPSLA) started at a hash of
+/// the key and `g`. So a voxel gets the same noise whatever part of the scan is
+/// perturbed, and a crop around the ROI gives the same image as the whole scan; the cost
+/// is a few nanoseconds per voxel.
+pub fn add_noise_placed(
+    data: &mut Array3<f64>,
+    offset: [usize; 3],
+    full: [usize; 3],
+    sigma: f64,
+    rng: &mut Stream,
+) {
     if sigma == 0.0 {
         return;
     }
-    for v in data.iter_mut() {
-        let z: f64 = rand::RngExt::sample(rng, StandardNormal);
-        *v += sigma * z;
+    let key = rng.next_u64();
+    if !data.is_standard_layout() {
+        *data = data.as_standard_layout().to_owned();
+    }
+    let (nz, ny, nx) = data.dim();
+    let flat = data
+        .as_slice_mut()
+        .expect("invariant: a standard-layout array has a slice");
+    for z in 0..nz {
+        for y in 0..ny {
+            let g = flat_index(offset[0], offset[1] + y, offset[2] + z, full);
+            for (i, v) in flat[(z * ny + y) * nx..][..nx].iter_mut().enumerate() {
+                let mut r = VoxelRng::new(key, (g + i) as u64);
+                let n: f64 = rand::RngExt::sample(&mut r, StandardNormal);
+                *v += sigma * n;
+            }
+        }
+    }
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): the state advances by the golden gamma and
+/// each output is the state through the MurmurHash3-style finaliser.
+struct VoxelRng(u64);
+
+/// The golden-ratio increment of SplitMix64.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl VoxelRng {
+    /// The generator of voxel `g` under `key`: the state is the finalised `key + g
+    /// GAMMA`, so neighbouring voxels start at unrelated states.
+    fn new(key: u64, g: u64) -> Self {
+        Self(mix(key.wrapping_add(g.wrapping_mul(GAMMA))))
+    }
+}
+
+/// The SplitMix64 finaliser.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl rand::TryRng for VoxelRng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 = self.0.wrapping_add(GAMMA);
+        Ok(mix(self.0))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let w = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
     }
 }
 

@@ -21,7 +21,8 @@
 use ndarray::Array3;
 use serde::{Deserialize, Serialize};
 
-use super::Sample;
+use super::region::{bounding_region, place, Region};
+use super::{PerturbError, Sample};
 
 /// Interpolator of the rigid motion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,41 +51,20 @@ pub struct Motion {
 /// and multiples of 90 degrees reproduce voxels exactly.
 const SNAP: f64 = 1e-9;
 
-/// Applies `motion` to image and mask (module doc).
+/// Applies `motion` to image and mask (module doc), on the whole array (the array is the
+/// scan; `motion.centre` is an index of it).
 pub fn apply(sample: &Sample, motion: &Motion, interpolator: RigidInterpolator) -> Sample {
-    let (nz, ny, nx) = sample.image.data.dim();
+    let data = &sample.image.data;
+    let (nz, ny, nx) = data.dim();
+    let full = [nx, ny, nz];
+    let whole = Region::of([0; 3], data.dim());
     let s = sample.image.geometry.spacing;
-    let [tx, ty, tz] = motion.translation;
-    let theta = motion.angle_deg.to_radians();
-    let (sin, cos) = if motion.angle_deg == 0.0 {
-        (0.0, 1.0)
-    } else {
-        theta.sin_cos()
+    let image = move_image(data, [0; 3], full, s, motion, interpolator, &whole)
+        .expect("invariant: every tap of the whole array lies in it");
+    let roi = match move_mask(&sample.roi, [0; 3], full, s, motion, interpolator) {
+        Some((m, at)) => place(&m, at.lo, &whole, false),
+        None => sample.roi.clone(),
     };
-
-    // Old continuous in-plane index of every new (y, x), then of every new z.
-    let mut plane: Vec<[(usize, usize, f64); 2]> = Vec::with_capacity(nx * ny);
-    for y in 0..ny {
-        for x in 0..nx {
-            let (ox, oy) = if motion.angle_deg == 0.0 {
-                (x as f64 - tx, y as f64 - ty)
-            } else {
-                // R^T (p - c - t) + c, in mm of index space.
-                let ux = (x as f64 - motion.centre[0] - tx) * s[0];
-                let uy = (y as f64 - motion.centre[1] - ty) * s[1];
-                let rx = cos * ux + sin * uy;
-                let ry = -sin * ux + cos * uy;
-                (rx / s[0] + motion.centre[0], ry / s[1] + motion.centre[1])
-            };
-            plane.push([taps(ox, nx, interpolator), taps(oy, ny, interpolator)]);
-        }
-    }
-    let zt: Vec<(usize, usize, f64)> = (0..nz)
-        .map(|z| taps(z as f64 - tz, nz, interpolator))
-        .collect();
-
-    let image = interpolate(&sample.image.data, &plane, &zt, (ny, nx));
-    let roi = move_mask(&sample.roi, motion, s, &plane, &zt);
     Sample {
         image: crate::image::Volume {
             data: image,
@@ -94,55 +74,204 @@ pub fn apply(sample: &Sample, motion: &Motion, interpolator: RigidInterpolator) 
     }
 }
 
-/// The mask moved by the taps, interpolated only on the box the moved ROI can reach (its
-/// box grown by the translation and the rotation's largest displacement), or on the whole
-/// array when the ROI touches the array's edge (where edge padding could repeat it).
-fn move_mask(
-    roi: &Array3<bool>,
+/// The image moved by `motion` on `region` of a scan of size `full` (`(x, y, z)`),
+/// reading `src`, a part of the scan placed at `offset`; `spacing` in mm, `motion.centre`
+/// an index of the scan. Out-of-scan points take the nearest edge value of the scan.
+///
+/// # Errors
+/// [`PerturbError::OutOfRoom`] when an interpolation tap lies outside `src` (the part
+/// read is too small for this motion).
+pub fn move_image(
+    src: &Array3<f64>,
+    offset: [usize; 3],
+    full: [usize; 3],
+    spacing: [f64; 3],
     motion: &Motion,
-    s: [f64; 3],
-    plane: &[[(usize, usize, f64); 2]],
-    zt: &[(usize, usize, f64)],
-) -> Array3<bool> {
-    let (nz, ny, nx) = roi.dim();
-    let n = [nx, ny, nz];
-    let roi_f = roi.mapv(|m| if m { 1.0 } else { 0.0 });
-    let whole = || interpolate(&roi_f, plane, zt, (ny, nx)).mapv(|v| v >= 0.5 - SNAP);
-    let Some(b) = crate::image::validate::bounding_box(roi) else {
-        return roi.clone();
-    };
-    if (0..3).any(|a| b.lower[a] == 0 || b.upper[a] + 1 == n[a]) {
-        return whole();
+    interpolator: RigidInterpolator,
+    region: &Region,
+) -> Result<Array3<f64>, PerturbError> {
+    let t = Taps::on(region, motion, spacing, full, interpolator);
+    let have = Region::of(offset, src.dim());
+    let need = t.reach();
+    if !have.contains(&need) {
+        return Err(PerturbError::OutOfRoom(format!(
+            "rigid motion needs scan voxels {:?}..={:?}, the crop holds {:?}..={:?}",
+            need.lo, need.hi, have.lo, have.hi
+        )));
     }
+    let (_, ny, nx) = src.dim();
+    let std = src.as_standard_layout();
+    let d = std
+        .as_slice()
+        .expect("invariant: a standard-layout array has a slice");
+    let o = offset;
+    Ok(t.interpolate(|z, y, x| d[((z - o[2]) * ny + (y - o[1])) * nx + (x - o[0])]))
+}
 
-    // A point q moves by at most |t| + 2 sin(|theta| / 2) |q - c| (a chord), and |q - c|
-    // is largest at a corner of the box.
-    let mut r_max = 0.0f64;
-    for cx in [b.lower[0], b.upper[0]] {
-        for cy in [b.lower[1], b.upper[1]] {
-            let dx = (cx as f64 - motion.centre[0]) * s[0];
-            let dy = (cy as f64 - motion.centre[1]) * s[1];
-            r_max = r_max.max(dx.hypot(dy));
+/// The mask `roi` (placed at `offset` in a scan of size `full`, false elsewhere) moved
+/// by `motion`, on the box the moved ROI can reach (its box grown by the translation and
+/// the rotation's largest displacement), or on the whole scan when the ROI touches the
+/// scan's edge (where edge padding could repeat it). Returns the moved mask and its box;
+/// `None` when `roi` is empty.
+pub fn move_mask(
+    roi: &Array3<bool>,
+    offset: [usize; 3],
+    full: [usize; 3],
+    s: [f64; 3],
+    motion: &Motion,
+    interpolator: RigidInterpolator,
+) -> Option<(Array3<bool>, Region)> {
+    let b = bounding_region(roi, offset)?;
+    let region = if b.touches_edge(full) {
+        Region {
+            lo: [0; 3],
+            hi: full.map(|n| n - 1),
+        }
+    } else {
+        // A point q moves by at most |t| + 2 sin(|theta| / 2) |q - c| (a chord), and
+        // |q - c| is largest at a corner of the box.
+        let mut r_max = 0.0f64;
+        for cx in [b.lo[0], b.hi[0]] {
+            for cy in [b.lo[1], b.hi[1]] {
+                let dx = (cx as f64 - motion.centre[0]) * s[0];
+                let dy = (cy as f64 - motion.centre[1]) * s[1];
+                r_max = r_max.max(dx.hypot(dy));
+            }
+        }
+        let chord = 2.0 * (motion.angle_deg.to_radians().abs() / 2.0).sin() * r_max;
+        let t = motion.translation;
+        b.grow(
+            [
+                (t[0].abs() + chord / s[0]).ceil() as usize + 2,
+                (t[1].abs() + chord / s[1]).ceil() as usize + 2,
+                t[2].abs().ceil() as usize + 2,
+            ],
+            full,
+        )
+    };
+    let have = Region::of(offset, roi.dim());
+    let o = offset;
+    let taps = Taps::on(&region, motion, s, full, interpolator);
+    let moved = taps.interpolate(|z, y, x| {
+        let inside = (0..3).all(|a| {
+            let v = [x, y, z][a];
+            have.lo[a] <= v && v <= have.hi[a]
+        });
+        if inside && roi[[z - o[2], y - o[1], x - o[0]]] {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    Some((moved.mapv(|v| v >= 0.5 - SNAP), region))
+}
+
+/// Interpolation taps (scan indices) of every voxel of an output box.
+struct Taps {
+    /// Per output (y, x), row-major: x taps and y taps.
+    plane: Vec<[(usize, usize, f64); 2]>,
+    /// Per output z.
+    zt: Vec<(usize, usize, f64)>,
+    /// Output shape `(nz, ny, nx)`.
+    dim: (usize, usize, usize),
+}
+
+impl Taps {
+    /// Taps of `motion` for the voxels of `region` (formula of the module doc, in scan
+    /// indices, so the same voxel gets the same taps whatever part of the scan is read).
+    fn on(
+        region: &Region,
+        motion: &Motion,
+        s: [f64; 3],
+        full: [usize; 3],
+        interpolator: RigidInterpolator,
+    ) -> Self {
+        let [tx, ty, tz] = motion.translation;
+        let theta = motion.angle_deg.to_radians();
+        let (sin, cos) = if motion.angle_deg == 0.0 {
+            (0.0, 1.0)
+        } else {
+            theta.sin_cos()
+        };
+        let [nx, ny, nz] = full;
+        let size = region.size();
+
+        // Old continuous in-plane index of every new (y, x), then of every new z.
+        let mut plane: Vec<[(usize, usize, f64); 2]> = Vec::with_capacity(size[0] * size[1]);
+        for y in region.lo[1]..=region.hi[1] {
+            for x in region.lo[0]..=region.hi[0] {
+                let (ox, oy) = if motion.angle_deg == 0.0 {
+                    (x as f64 - tx, y as f64 - ty)
+                } else {
+                    // R^T (p - c - t) + c, in mm of index space.
+                    let ux = (x as f64 - motion.centre[0] - tx) * s[0];
+                    let uy = (y as f64 - motion.centre[1] - ty) * s[1];
+                    let rx = cos * ux + sin * uy;
+                    let ry = -sin * ux + cos * uy;
+                    (rx / s[0] + motion.centre[0], ry / s[1] + motion.centre[1])
+                };
+                plane.push([taps(ox, nx, interpolator), taps(oy, ny, interpolator)]);
+            }
+        }
+        let zt: Vec<(usize, usize, f64)> = (region.lo[2]..=region.hi[2])
+            .map(|z| taps(z as f64 - tz, nz, interpolator))
+            .collect();
+        Self {
+            plane,
+            zt,
+            dim: region.dim(),
         }
     }
-    let chord = 2.0 * (motion.angle_deg.to_radians().abs() / 2.0).sin() * r_max;
-    let t = motion.translation;
-    let pad = [
-        (t[0].abs() + chord / s[0]).ceil() as usize + 2,
-        (t[1].abs() + chord / s[1]).ceil() as usize + 2,
-        t[2].abs().ceil() as usize + 2,
-    ];
-    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(pad[a]));
-    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + pad[a]).min(n[a] - 1));
-    let sub_plane: Vec<[(usize, usize, f64); 2]> = (lo[1]..=hi[1])
-        .flat_map(|y| (lo[0]..=hi[0]).map(move |x| plane[y * nx + x]))
-        .collect();
-    let dims = (hi[1] - lo[1] + 1, hi[0] - lo[0] + 1);
-    let sub = interpolate(&roi_f, &sub_plane, &zt[lo[2]..=hi[2]], dims);
-    let mut out = Array3::from_elem((nz, ny, nx), false);
-    out.slice_mut(ndarray::s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]])
-        .zip_mut_with(&sub, |o, &v| *o = v >= 0.5 - SNAP);
-    out
+
+    /// The box of scan voxels the taps read.
+    fn reach(&self) -> Region {
+        let mut lo = [usize::MAX; 3];
+        let mut hi = [0usize; 3];
+        let mut see = |a: usize, t: (usize, usize, f64)| {
+            lo[a] = lo[a].min(t.0);
+            hi[a] = hi[a].max(if t.2 == 0.0 { t.0 } else { t.1 });
+        };
+        for &[tx, ty] in &self.plane {
+            see(0, tx);
+            see(1, ty);
+        }
+        for &tz in &self.zt {
+            see(2, tz);
+        }
+        Region { lo, hi }
+    }
+
+    /// Trilinear combination of the taps (this is the hot loop); `get(z, y, x)` reads the
+    /// scan.
+    fn interpolate(&self, get: impl Fn(usize, usize, usize) -> f64) -> Array3<f64> {
+        let lerp = |a: f64, b: f64, f: f64| if f == 0.0 { a } else { a + f * (b - a) };
+        let mut out = Vec::with_capacity(self.zt.len() * self.plane.len());
+        for &(z0, z1, fz) in &self.zt {
+            for &[(x0, x1, fx), (y0, y1, fy)] in &self.plane {
+                let at = |z: usize| {
+                    lerp(
+                        lerp(
+                            get(z, y0, x0),
+                            if fx == 0.0 { 0.0 } else { get(z, y0, x1) },
+                            fx,
+                        ),
+                        if fy == 0.0 {
+                            0.0
+                        } else {
+                            lerp(
+                                get(z, y1, x0),
+                                if fx == 0.0 { 0.0 } else { get(z, y1, x1) },
+                                fx,
+                            )
+                        },
+                        fy,
+                    )
+                };
+                out.push(lerp(at(z0), if fz == 0.0 { 0.0 } else { at(z1) }, fz));
+            }
+        }
+        Array3::from_shape_vec(self.dim, out).expect("invariant: one value per voxel")
+    }
 }
 
 /// Lower index, upper index and weight of the upper one, for continuous index `t` on an
@@ -167,39 +296,6 @@ fn taps(t: f64, n: usize, interpolator: RigidInterpolator) -> (usize, usize, f64
             }
         }
     }
-}
-
-/// Trilinear combination of the taps (flat indexing: this is the hot loop); the output
-/// has `zt.len()` slices of `out` = (rows, columns), `plane` holding rows x columns taps.
-fn interpolate(
-    data: &Array3<f64>,
-    plane: &[[(usize, usize, f64); 2]],
-    zt: &[(usize, usize, f64)],
-    out_dims: (usize, usize),
-) -> Array3<f64> {
-    let (_, ny, nx) = data.dim();
-    let std = data.as_standard_layout();
-    let d = std
-        .as_slice()
-        .expect("invariant: a standard-layout array has a slice");
-    let lerp = |a: f64, b: f64, f: f64| if f == 0.0 { a } else { a + f * (b - a) };
-    let mut out = Vec::with_capacity(zt.len() * plane.len());
-    for &(z0, z1, fz) in zt {
-        let (s0, s1) = (z0 * ny * nx, z1 * ny * nx);
-        for &[(x0, x1, fx), (y0, y1, fy)] in plane {
-            let at = |s: usize| {
-                let (r0, r1) = (s + y0 * nx, s + y1 * nx);
-                lerp(
-                    lerp(d[r0 + x0], d[r0 + x1], fx),
-                    lerp(d[r1 + x0], d[r1 + x1], fx),
-                    fy,
-                )
-            };
-            out.push(lerp(at(s0), if fz == 0.0 { 0.0 } else { at(s1) }, fz));
-        }
-    }
-    Array3::from_shape_vec((zt.len(), out_dims.0, out_dims.1), out)
-        .expect("invariant: one value per voxel")
 }
 
 #[cfg(test)]

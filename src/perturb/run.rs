@@ -31,8 +31,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::chain::{self, CaseBase, NoiseSigma, Plan, Setting};
-use super::{noise, PerturbError, Sample};
+use super::chain::{self, CaseBase, Plan, Setting};
+use super::{PerturbError, Sample};
 use crate::features::config::{ExtractConfig, Names};
 use crate::features::extract::{extract_in_frame, rename, Case};
 use crate::features::FeatureList;
@@ -127,43 +127,12 @@ pub fn load_case(
         .map_err(ExtractError::from)?;
     drop(mask);
 
-    let sp = img.geometry.spacing;
-    let extent: [f64; 3] =
-        std::array::from_fn(|a| (roi.bbox.upper[a] - roi.bbox.lower[a] + 1) as f64 * sp[a]);
-    let margin = plan.crop_margin(config, sp, extent);
-    let (sample, frame) =
-        super::crop(&img, &roi.mask, margin).expect("invariant: a validated ROI is not empty");
-    drop(img);
-    let centre = super::roi_centroid(&sample.roi).expect("invariant: the crop holds the ROI");
-
-    // Noise level around the ROI (where features are computed), when a setting adds
-    // noise: whole scans hold clipped air and padding whose blocks are nearly flat.
-    let noise_sigma = if plan.noise.iter().any(|&l| l > 0.0) {
-        match &plan.noise_sigma {
-            NoiseSigma::Value(v) => Some(*v),
-            NoiseSigma::Word(_) => {
-                let e = noise::estimate_sigma(&sample.image.data)?;
-                tracing::info!(
-                    case = %case.id,
-                    sigma = e.sigma,
-                    coefficients = e.n_coefficients,
-                    flat_blocks = e.n_flat,
-                    "noise level (wavelet MAD around the ROI)"
-                );
-                Some(e.sigma)
-            }
-        }
-    } else {
-        None
-    };
-    Ok((
-        CaseBase {
-            sample,
-            centre,
-            noise_sigma,
-        },
-        frame,
-    ))
+    let base = CaseBase::new(&img, &roi.mask, config, plan, None)?;
+    if let Some(sigma) = base.noise_sigma {
+        tracing::info!(case = %case.id, sigma, "noise level (wavelet MAD around the ROI)");
+    }
+    let frame = base.frame;
+    Ok((base, frame))
 }
 
 /// The perturbation column of an item: `none` or the setting's name.
@@ -224,7 +193,10 @@ pub fn item_features(
             (Some(p), Some(chain::config_for(config, s)))
         }
     };
-    let sample: &Sample = perturbed.as_ref().unwrap_or(&base.sample);
+    let (sample, frame): (&Sample, &Frame) = match &perturbed {
+        Some((s, f)) => (s, f),
+        None => (&base.sample, frame),
+    };
     let perturb_s = t0.elapsed().as_secs_f64();
     if let Some(dir) = &opts.save_perturbed {
         save(dir, case, &label, item.replicate, sample)?;
@@ -421,7 +393,9 @@ fn part_path(dir: &Path, ci: usize, ii: usize) -> PathBuf {
 /// SHA-256 of everything that determines the table.
 fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> String {
     let mut h = Sha256::new();
-    h.update(b"radaudit-perturb-v1\0");
+    // v2: noise keyed by scan voxel and steps on their boxes (2026-12-05); parts of a
+    // v1 run would mix two noise streams.
+    h.update(b"radaudit-perturb-v2\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(toml::to_string(config).unwrap_or_default().as_bytes());
     h.update(opts.seed.to_le_bytes());

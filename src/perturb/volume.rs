@@ -17,10 +17,11 @@
 //! the other side. Voxels beyond the array edge are not considered (the crop around the
 //! ROI is made large enough by [`super::chain`]).
 
-use ndarray::{s, Array3};
+use ndarray::Array3;
 use serde::{Deserialize, Serialize};
 
 use super::distance::squared_distance_to;
+use super::region::{bounding_region, flat_index, place, Region};
 use super::PerturbError;
 
 /// How much to grow (positive) or shrink (negative) the ROI.
@@ -32,7 +33,7 @@ pub enum Adaptation {
     DistanceMm(f64),
 }
 
-/// The adapted ROI (module doc).
+/// The adapted ROI (module doc), the array being the whole scan.
 ///
 /// # Errors
 /// [`PerturbError::EmptyRoi`] when shrinking leaves nothing (a fraction of -1 or less, or
@@ -43,18 +44,94 @@ pub fn adapt(
     spacing: [f64; 3],
     adaptation: Adaptation,
 ) -> Result<Array3<bool>, PerturbError> {
+    let (nz, ny, nx) = roi.dim();
+    let whole = Region::of([0; 3], roi.dim());
+    let (out, at) = adapt_in(roi, [0; 3], [nx, ny, nz], spacing, adaptation)?;
+    Ok(place(&out, at.lo, &whole, false))
+}
+
+/// [`adapt`] for a ROI placed at `offset` in a scan of size `full` (`(x, y, z)`; false
+/// outside `roi`): returns the adapted ROI and its box in the scan. The work is done on
+/// the ROI's box plus the reach of the change (or the whole scan when growing finds too
+/// few voxels there), and ties are ordered by the scan index, so the result does not
+/// depend on how much of the scan `roi` covers.
+///
+/// # Errors
+/// As [`adapt`].
+pub fn adapt_in(
+    roi: &Array3<bool>,
+    offset: [usize; 3],
+    full: [usize; 3],
+    spacing: [f64; 3],
+    adaptation: Adaptation,
+) -> Result<(Array3<bool>, Region), PerturbError> {
+    let b = bounding_region(roi, offset)
+        .ok_or_else(|| PerturbError::EmptyRoi("volume adaptation of an empty ROI".into()))?;
+    let grow = match adaptation {
+        Adaptation::Fraction(f) => f > 0.0,
+        Adaptation::DistanceMm(d) => d > 0.0,
+    };
+
+    // Candidates lie within `reach` mm of the ROI's box (plus one voxel for the nearest
+    // background of a shrinking ROI).
+    let (reach, bound) = match adaptation {
+        Adaptation::Fraction(f) if grow => {
+            let bound = growth_bound_sq(&b, spacing, f);
+            (bound.sqrt(), bound)
+        }
+        Adaptation::DistanceMm(d) if grow => (d + 1e-3, f64::INFINITY),
+        _ => (0.0, f64::INFINITY),
+    };
+    let pad: [usize; 3] = std::array::from_fn(|a| (reach / spacing[a]).ceil() as usize + 1);
+    let window = b.grow(pad, full);
+    let local = place(roi, offset, &window, false);
+    if let Some(out) = adapt_window(&local, &window, full, spacing, adaptation, bound)? {
+        return Ok((out, window));
+    }
+
+    // Not enough voxels within the bound: every voxel of the scan.
+    let whole = Region {
+        lo: [0; 3],
+        hi: full.map(|n| n - 1),
+    };
+    let local = place(roi, offset, &whole, false);
+    match adapt_window(&local, &whole, full, spacing, adaptation, f64::INFINITY)? {
+        Some(out) => Ok((out, whole)),
+        None => Err(PerturbError::OutOfRoom(format!(
+            "volume adaptation by {adaptation:?}: the scan has too few voxels"
+        ))),
+    }
+}
+
+/// The adaptation on `roi`, an array covering `window` of the scan; growth by a
+/// fraction takes voxels within `sqrt(bound)` mm only. `None` when growth by a fraction
+/// finds fewer candidates than it needs.
+fn adapt_window(
+    roi: &Array3<bool>,
+    window: &Region,
+    full: [usize; 3],
+    spacing: [f64; 3],
+    adaptation: Adaptation,
+    bound: f64,
+) -> Result<Option<Array3<bool>>, PerturbError> {
     let n = roi.iter().filter(|&&m| m).count();
     let grow = match adaptation {
         Adaptation::Fraction(f) => f > 0.0,
         Adaptation::DistanceMm(d) => d > 0.0,
     };
     // Distance of every candidate voxel to the other side.
-    let reach = match adaptation {
-        Adaptation::Fraction(f) if grow => growth_bound_sq(roi, spacing, f).sqrt(),
-        Adaptation::DistanceMm(d) if grow => d + 1e-3,
-        _ => 0.0,
+    let d2 = if grow {
+        squared_distance_to(roi, spacing)
+    } else {
+        squared_distance_to(&roi.mapv(|v| !v), spacing)
     };
-    let mut d2 = distances_in_box(roi, spacing, grow, reach);
+    let (_, ny, nx) = roi.dim();
+    let key = |i: usize| {
+        let (z, rem) = (i / (ny * nx), i % (ny * nx));
+        let (y, x) = (rem / nx, rem % nx);
+        let lo = window.lo;
+        tie_key(flat_index(lo[0] + x, lo[1] + y, lo[2] + z, full))
+    };
 
     let mut out = roi.clone();
     let flat = out
@@ -73,28 +150,17 @@ pub fn adapt(
             }
             let k = target.abs_diff(n);
             if k == 0 {
-                return Ok(out);
+                return Ok(Some(out));
             }
             // Growth: the k nearest lie within the radius growth of a ball holding the
             // ROI's bounding box (a generous bound); every candidate inside the bound is
             // taken, so the k smallest are the same as over all candidates.
-            let mut c: Vec<(f64, u64, usize)> = Vec::new();
-            if grow {
-                let bound = growth_bound_sq(roi, spacing, f);
-                c = candidates(roi, &d2, grow)
-                    .filter(|x| x.0 <= bound)
-                    .collect();
-            }
+            let mut c: Vec<(f64, u64, usize)> = candidates(roi, &d2, grow)
+                .filter(|x| x.0 <= bound)
+                .map(|(d, i)| (d, key(i), i))
+                .collect();
             if c.len() < k {
-                // Not enough within the bound: every voxel of the array.
-                d2 = distances_in_box(roi, spacing, grow, f64::INFINITY);
-                c = candidates(roi, &d2, grow).collect();
-            }
-            if c.len() < k {
-                return Err(PerturbError::OutOfRoom(format!(
-                    "volume adaptation by {f} needs {k} voxels, the crop has {}",
-                    c.len()
-                )));
+                return Ok(None);
             }
             let order = |a: &(f64, u64, usize), b: &(f64, u64, usize)| {
                 a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
@@ -109,7 +175,7 @@ pub fn adapt(
         Adaptation::DistanceMm(d) => {
             // Half a micrometre of slack keeps voxels at exactly d on the inside.
             let limit = (d.abs() + 5e-4).powi(2);
-            for (dist, _, i) in candidates(roi, &d2, grow) {
+            for (dist, i) in candidates(roi, &d2, grow) {
                 if dist <= limit {
                     flat[i] = grow;
                 }
@@ -121,63 +187,27 @@ pub fn adapt(
             }
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
-/// Voxels on the other side of `grow` with a finite distance: (distance^2, tie key,
-/// flat index).
+/// Voxels on the other side of `grow` with a finite distance: (distance^2, flat index).
 fn candidates<'a>(
     roi: &'a Array3<bool>,
     d2: &'a Array3<f64>,
     grow: bool,
-) -> impl Iterator<Item = (f64, u64, usize)> + 'a {
+) -> impl Iterator<Item = (f64, usize)> + 'a {
     roi.iter()
         .zip(d2.iter())
         .enumerate()
         .filter(move |(_, (&m, d))| m != grow && d.is_finite())
-        .map(|(i, (_, &d))| (d, tie_key(i), i))
-}
-
-/// Squared distances to the other side (to the ROI when growing, to the background when
-/// shrinking), computed on the ROI's box plus `reach` mm (plus one voxel); infinite
-/// outside that box. Exact inside it: every ROI voxel lies in the box, and the box's
-/// outer shell holds the background voxel nearest to any voxel inside.
-fn distances_in_box(roi: &Array3<bool>, spacing: [f64; 3], grow: bool, reach: f64) -> Array3<f64> {
-    let mut out = Array3::from_elem(roi.dim(), f64::INFINITY);
-    let Some(b) = crate::image::validate::bounding_box(roi) else {
-        return out;
-    };
-    let (nz, ny, nx) = roi.dim();
-    let n = [nx, ny, nz];
-    let m: [usize; 3] = std::array::from_fn(|a| {
-        let v = (reach / spacing[a]).ceil();
-        if v.is_finite() {
-            v as usize + 1
-        } else {
-            n[a]
-        }
-    });
-    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(m[a]));
-    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + m[a]).min(n[a] - 1));
-    let window = s![lo[2]..=hi[2], lo[1]..=hi[1], lo[0]..=hi[0]];
-    let sub = roi.slice(window);
-    let d = if grow {
-        squared_distance_to(&sub.to_owned(), spacing)
-    } else {
-        squared_distance_to(&sub.mapv(|v| !v), spacing)
-    };
-    out.slice_mut(window).assign(&d);
-    out
+        .map(|(i, (_, &d))| (d, i))
 }
 
 /// Squared radius (mm^2) within which growing by fraction `f` should find its voxels:
 /// the growth of the radius of a ball around the ROI's box, plus a voxel diagonal.
-fn growth_bound_sq(roi: &Array3<bool>, spacing: [f64; 3], f: f64) -> f64 {
-    let Some(b) = crate::image::validate::bounding_box(roi) else {
-        return f64::INFINITY;
-    };
+fn growth_bound_sq(b: &Region, spacing: [f64; 3], f: f64) -> f64 {
     let diag = (0..3)
-        .map(|a| ((b.upper[a] - b.lower[a] + 1) as f64 * spacing[a]).powi(2))
+        .map(|a| ((b.hi[a] - b.lo[a] + 1) as f64 * spacing[a]).powi(2))
         .sum::<f64>()
         .sqrt();
     let voxel = spacing.iter().map(|s| s * s).sum::<f64>().sqrt();

@@ -156,6 +156,29 @@ impl Frame {
     }
 }
 
+/// Voxels `(x, y, z)` around the ROI's box that [`prepare_in_frame`] reads for `settings`
+/// on a grid of `spacing` mm: the margin, the alignment and taps of the new grid (twice
+/// its spacing) and the cubic spline's support, plus three voxels of slack. A crop of the
+/// scan this much larger than the ROI's box (or reaching the scan's edge) gives the same
+/// result as the whole scan.
+pub fn read_reach(settings: &PrepSettings, spacing: [f64; 3]) -> [usize; 3] {
+    let (resample, spline) = match &settings.resample {
+        Some(r) => (
+            r.spacing,
+            if r.interpolator == Interpolator::CubicSpline {
+                interpolate::SPLINE_MARGIN
+            } else {
+                0
+            },
+        ),
+        None => ([0.0; 3], 0),
+    };
+    std::array::from_fn(|a| {
+        let mm = settings.margin_mm.max(0.0) + 2.0 * resample[a].max(0.0);
+        (mm / spacing[a]).ceil() as usize + 3 + spline
+    })
+}
+
 /// Builds the [`Prepared`] ROI: crop (with margin), interpolate image and mask, round,
 /// re-segment (IBSI order, manual section 2.1).
 ///
