@@ -84,7 +84,10 @@ fn run(data: &Dataset, pipe: &Pipeline, permutations: usize) -> (f64, f64, usize
 fn bench(c: &mut Criterion) {
     let data = table();
     let (observed, null_mean, exceedances) = run(&data, &filter_ridge(), 100);
-    assert!(observed > 0.7, "the 5 informative columns are found: {observed}");
+    assert!(
+        observed > 0.7,
+        "the 5 informative columns are found: {observed}"
+    );
     assert_eq!(exceedances, 0);
     assert!((null_mean - 0.5).abs() < 0.05, "{null_mean}");
 

@@ -190,35 +190,38 @@ pub fn gunzip(bytes: &[u8]) -> GzReader<'_> {
     MultiGzDecoder::new(bytes)
 }
 
+/// The `N`-byte words of `bytes`, in little-endian order whatever the file's order.
+fn words<const N: usize>(bytes: &[u8], big_endian: bool) -> impl Iterator<Item = [u8; N]> + '_ {
+    bytes.chunks_exact(N).map(move |c| {
+        let mut a = [0u8; N];
+        a.copy_from_slice(c);
+        if big_endian {
+            a.reverse();
+        }
+        a
+    })
+}
+
 /// Decodes `bytes` (exactly `n * dtype.size()` of them) into f64 values.
 pub fn decode(bytes: &[u8], dtype: DataType, big_endian: bool) -> Vec<f64> {
     macro_rules! conv {
-        ($t:ty, $n:expr) => {
-            bytes
-                .chunks_exact($n)
-                .map(|c| {
-                    let mut a = [0u8; $n];
-                    a.copy_from_slice(c);
-                    if big_endian {
-                        <$t>::from_be_bytes(a) as f64
-                    } else {
-                        <$t>::from_le_bytes(a) as f64
-                    }
-                })
+        ($t:ty) => {
+            words(bytes, big_endian)
+                .map(|a| <$t>::from_le_bytes(a) as f64)
                 .collect()
         };
     }
     match dtype {
         DataType::U8 => bytes.iter().map(|&b| b as f64).collect(),
         DataType::I8 => bytes.iter().map(|&b| b as i8 as f64).collect(),
-        DataType::U16 => conv!(u16, 2),
-        DataType::I16 => conv!(i16, 2),
-        DataType::U32 => conv!(u32, 4),
-        DataType::I32 => conv!(i32, 4),
-        DataType::U64 => conv!(u64, 8),
-        DataType::I64 => conv!(i64, 8),
-        DataType::F32 => conv!(f32, 4),
-        DataType::F64 => conv!(f64, 8),
+        DataType::U16 => conv!(u16),
+        DataType::I16 => conv!(i16),
+        DataType::U32 => conv!(u32),
+        DataType::I32 => conv!(i32),
+        DataType::U64 => conv!(u64),
+        DataType::I64 => conv!(i64),
+        DataType::F32 => conv!(f32),
+        DataType::F64 => conv!(f64),
     }
 }
 
@@ -226,28 +229,19 @@ pub fn decode(bytes: &[u8], dtype: DataType, big_endian: bool) -> Vec<f64> {
 /// for other types.
 pub fn decode_labels(bytes: &[u8], dtype: DataType, big_endian: bool) -> Option<Vec<i64>> {
     macro_rules! conv {
-        ($t:ty, $n:expr) => {
-            bytes
-                .chunks_exact($n)
-                .map(|c| {
-                    let mut a = [0u8; $n];
-                    a.copy_from_slice(c);
-                    if big_endian {
-                        i64::from(<$t>::from_be_bytes(a))
-                    } else {
-                        i64::from(<$t>::from_le_bytes(a))
-                    }
-                })
+        ($t:ty) => {
+            words(bytes, big_endian)
+                .map(|a| i64::from(<$t>::from_le_bytes(a)))
                 .collect()
         };
     }
     Some(match dtype {
         DataType::U8 => bytes.iter().map(|&b| i64::from(b)).collect(),
         DataType::I8 => bytes.iter().map(|&b| i64::from(b as i8)).collect(),
-        DataType::U16 => conv!(u16, 2),
-        DataType::I16 => conv!(i16, 2),
-        DataType::U32 => conv!(u32, 4),
-        DataType::I32 => conv!(i32, 4),
+        DataType::U16 => conv!(u16),
+        DataType::I16 => conv!(i16),
+        DataType::U32 => conv!(u32),
+        DataType::I32 => conv!(i32),
         _ => return None,
     })
 }
