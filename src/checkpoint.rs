@@ -67,6 +67,12 @@ pub trait ItemStore: Sync {
     /// # Errors
     /// When the record cannot be written.
     fn put(&self, id: &str, data: &Value) -> Result<(), CheckpointError>;
+
+    /// The message for a stored record of item `what` that does not hold what the item
+    /// needs: a store backed by a file names it and tells how to start over.
+    fn malformed(&self, what: &str, data: &Value) -> String {
+        format!("{what}: malformed record {data}")
+    }
 }
 
 /// A store that remembers nothing (runs without a checkpoint).
@@ -228,7 +234,9 @@ impl Checkpoint {
         &self.path
     }
 
-    /// Removes the file once the output is written.
+    /// Removes the file once the output is written. A file already gone is fine: a
+    /// second run with the same output and settings, started while this one ran, wrote
+    /// the same output and removed it first (runs are deterministic and outputs atomic).
     ///
     /// # Errors
     /// When the file cannot be removed.
@@ -237,10 +245,19 @@ impl Checkpoint {
             return Ok(());
         };
         drop(file);
-        std::fs::remove_file(&self.path).map_err(|source| CheckpointError::Io {
-            path: self.path,
-            source,
-        })
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(
+                    "{}: already removed (another run with the same output finished first)",
+                    self.path.display()
+                );
+                Ok(())
+            }
+            r => r.map_err(|source| CheckpointError::Io {
+                path: self.path,
+                source,
+            }),
+        }
     }
 }
 
@@ -262,11 +279,19 @@ impl ItemStore for Checkpoint {
                 source,
             })?;
         *written += 1;
+
         // Testing hook: a kill at a fixed point, with the lock held so no record is torn.
         if self.abort_after.is_some_and(|n| *written >= n) {
             std::process::abort();
         }
         Ok(())
+    }
+
+    fn malformed(&self, what: &str, data: &Value) -> String {
+        format!(
+            "{}: {what}: malformed record {data}; delete the checkpoint to start over",
+            self.path.display()
+        )
     }
 }
 
@@ -346,6 +371,29 @@ mod tests {
         assert_eq!(ck.get("2"), None);
         ck.finish().unwrap();
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_checkpoint_removed_by_a_concurrent_run_finishes() {
+        // Two runs with the same output and settings at once: the first to finish removes
+        // the file; the second must still succeed (it wrote the same output).
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out.json");
+        let first = Checkpoint::open(&out, "null", "abc", None).unwrap();
+        let second = Checkpoint::open(&out, "null", "abc", None).unwrap();
+        first.finish().unwrap();
+        second.finish().unwrap();
+        assert!(!path_for(&out).exists());
+    }
+
+    #[test]
+    fn a_malformed_record_names_the_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out.json");
+        let ck = Checkpoint::open(&out, "null", "abc", None).unwrap();
+        let m = ck.malformed("replicate 3", &json!({"value": "abc"}));
+        assert!(m.contains("out.json.checkpoint: replicate 3"), "{m}");
+        assert!(m.contains("delete the checkpoint"), "{m}");
     }
 
     #[test]

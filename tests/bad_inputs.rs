@@ -437,6 +437,36 @@ case!(extract_config_unknown_key, 2, ["cfg.toml", "colour"], |d| {
 });
 
 case!(
+    extract_config_unknown_mesh,
+    2,
+    ["cfg.toml", "mesh", "unknown variant `bogus`", "classic", "watertight"],
+    |d| {
+        put(d, "cfg.toml", b"mesh = \"bogus\"\ndiscretisation = { bin-count = 8 }\n");
+        let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
+        a.extend(args(&["--config", "cfg.toml"]));
+        a
+    }
+);
+
+/// An error whose message prints its cause was printed twice (`{:#}` appends the cause
+/// again): a config error showed the TOML excerpt twice, an I/O error its reason twice.
+#[test]
+fn an_error_cause_is_printed_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    put(d, "cfg.toml", b"mesh = \"bogus\"\ndiscretisation = { bin-count = 8 }\n");
+    let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
+    a.extend(args(&["--config", "cfg.toml"]));
+    let (code, stderr) = run(d, &a);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.matches("unknown variant").count(), 1, "{stderr}");
+
+    let (code, stderr) = run(d, &args(&["extract", "--image", "gone.nii", "--mask", "gone.nii"]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+case!(
     extract_config_negative_bin_width,
     2,
     ["cfg.toml", "width"],

@@ -286,3 +286,28 @@ fn audit_resumed_after_a_kill_equals_an_uninterrupted_run() {
     let staging = PathBuf::from(format!("{}.staging", checkpoint(&out).display()));
     assert!(!staging.exists(), "drafts left after a finish");
 }
+
+/// A record that parses as JSON but not as a replicate (edited or from a damaged disk)
+/// is refused with a message naming the checkpoint and how to start over.
+#[test]
+fn a_malformed_checkpoint_record_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, svg) = (tmp.path().join("m.json"), tmp.path().join("m.svg"));
+    let o = run(&null_args(s(&out), s(&svg), "3"), Some(10));
+    assert!(!o.status.success(), "the hook did not stop the run");
+    let text = std::fs::read_to_string(checkpoint(&out)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let at = lines[3].find("\"value\":\"").expect("a replicate record") + 9;
+    let end = at + lines[3][at..].find('"').unwrap();
+    lines[3].replace_range(at..end, "abc");
+    std::fs::write(checkpoint(&out), lines.join("\n") + "\n").unwrap();
+
+    let o = run(&null_args(s(&out), s(&svg), "3"), None);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        msg.contains("m.json.checkpoint") && msg.contains("malformed record"),
+        "{msg}"
+    );
+    assert!(msg.contains("delete the checkpoint"), "{msg}");
+}

@@ -138,16 +138,34 @@ pub fn main() -> ExitCode {
         }
     };
     if let Err(e) = init(&cli.common) {
-        eprintln!("radaudit: {e:#}");
+        eprintln!("radaudit: {}", error_text(&e));
         return ExitCode::from(EXIT_INPUT);
     }
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("radaudit: {e:#}");
+            eprintln!("radaudit: {}", error_text(&e));
             ExitCode::from(EXIT_INPUT)
         }
     }
+}
+
+/// An error and its causes joined by `": "`, leaving out a cause whose text the message
+/// already holds (many errors print their source themselves, e.g. `"{path}: {source}"`,
+/// which `{:#}` would repeat).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -227,3 +245,25 @@ pub fn report_part(outcome: &crate::shard::Outcome) {
 
 /// Set once from `--quiet`.
 static QUIET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[test]
+    fn a_cause_the_message_already_prints_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(crate::table::TableError::Write {
+            path: "a.csv".into(),
+            source: io,
+        })
+        .context("writing a.csv");
+        assert_eq!(error_text(&e), "writing a.csv: cannot write a.csv: gone");
+    }
+
+    #[test]
+    fn causes_the_message_does_not_print_are_kept() {
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_text(&e), "outer: inner");
+    }
+}

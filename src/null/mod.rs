@@ -324,9 +324,9 @@ fn stored_replicate(
                 value,
                 undefined: u as usize,
             }),
-            _ => Err(NullError::Checkpoint(format!(
-                "replicate {r}: malformed record {d}"
-            ))),
+            _ => Err(NullError::Checkpoint(
+                store.malformed(&format!("replicate {r}"), &d),
+            )),
         };
     }
     let v = replicate(design, seed, r)?;
