@@ -69,9 +69,10 @@ pub trait ItemStore: Sync {
     fn put(&self, id: &str, data: &Value) -> Result<(), CheckpointError>;
 
     /// The message for a stored record of item `what` that does not hold what the item
-    /// needs: a store backed by a file names it and tells how to start over.
-    fn malformed(&self, what: &str, data: &Value) -> String {
-        format!("{what}: malformed record {data}")
+    /// needs (`record`: the record or what is wrong with it): a store backed by a file
+    /// names it and tells how to start over.
+    fn malformed(&self, what: &str, record: &str) -> String {
+        format!("{what}: malformed record {record}")
     }
 }
 
@@ -287,9 +288,9 @@ impl ItemStore for Checkpoint {
         Ok(())
     }
 
-    fn malformed(&self, what: &str, data: &Value) -> String {
+    fn malformed(&self, what: &str, record: &str) -> String {
         format!(
-            "{}: {what}: malformed record {data}; delete the checkpoint to start over",
+            "{}: {what}: malformed record {record}; delete the checkpoint to start over",
             self.path.display()
         )
     }
@@ -391,7 +392,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out.json");
         let ck = Checkpoint::open(&out, "null", "abc", None).unwrap();
-        let m = ck.malformed("replicate 3", &json!({"value": "abc"}));
+        let m = ck.malformed("replicate 3", &json!({"value": "abc"}).to_string());
         assert!(m.contains("out.json.checkpoint: replicate 3"), "{m}");
         assert!(m.contains("delete the checkpoint"), "{m}");
     }

@@ -311,3 +311,43 @@ fn a_malformed_checkpoint_record_names_the_file() {
     );
     assert!(msg.contains("delete the checkpoint"), "{msg}");
 }
+
+/// The same for an audit record (a scenario's reports) without its slug.
+#[test]
+fn a_malformed_audit_record_names_the_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios = tmp.path().join("sc");
+    std::fs::create_dir(&scenarios).unwrap();
+    for (name, value) in [("a.toml", "0.80"), ("b.toml", "0.75")] {
+        let text = format!(
+            "[study]\nid = \"toy-{name}\"\n[claim]\nid = \"auc\"\nmetric = \"auc\"\n\
+             value = {value}\ncohort = \"training\"\n[design]\nn_development = 60\n\
+             events_development = 30\ncandidate_features = 100\nselected_features = 5\n\
+             selection = \"univariate\"\nmodel = \"logistic\"\nvalidation = \"apparent\"\n"
+        );
+        std::fs::write(scenarios.join(name), text).unwrap();
+    }
+    let out = tmp.path().join("rep");
+    let argv = ["audit", s(&scenarios), "--out", s(&out), "--reps", "20"];
+    let o = run(&argv, Some(1));
+    assert!(!o.status.success(), "the hook did not stop the run");
+    let text = std::fs::read_to_string(checkpoint(&out)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut record: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    record["data"]
+        .as_object_mut()
+        .expect("a report record")
+        .remove("slug")
+        .expect("the record had a slug");
+    lines[1] = record.to_string();
+    std::fs::write(checkpoint(&out), lines.join("\n") + "\n").unwrap();
+
+    let o = run(&argv, None);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        msg.contains("rep.checkpoint: a.toml: malformed record"),
+        "{msg}"
+    );
+    assert!(msg.contains("delete the checkpoint"), "{msg}");
+}

@@ -132,6 +132,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let (data, stored) = d?;
             if !stored {
                 ck.put(&ids[k], &data)?;
+            } else if !is_item(&data) {
+                // An edited or damaged record: say where it is rather than "no slug".
+                anyhow::bail!(ck.malformed(
+                    &ids[k],
+                    "(no error, or no slug, index row and report files)"
+                ));
             }
             items.push(PartItem {
                 index: k,
@@ -146,6 +152,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let code = write_items(&args, &items, &args.out)?;
     ck.finish()?;
     Ok(code)
+}
+
+/// Whether a stored item holds what [`write_items`] reads: an error, or a slug, an index
+/// row and the report files.
+fn is_item(data: &serde_json::Value) -> bool {
+    ["invalid", "duplicate", "failed"]
+        .iter()
+        .any(|k| data[k].is_string())
+        || (data["slug"].is_string()
+            && data["files"].is_object()
+            && serde_json::from_value::<IndexRow>(data["row"].clone()).is_ok())
 }
 
 /// The id of each scenario file: its path below the scenarios argument, so the folder can

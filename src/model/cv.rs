@@ -335,7 +335,7 @@ pub fn permutation_test_resumable(
                     .as_str()
                     .map(parse_f64_text)
                     .and_then(Result::ok)
-                    .ok_or_else(|| CvError::Checkpoint(store.malformed(&id, &d)));
+                    .ok_or_else(|| CvError::Checkpoint(store.malformed(&id, &d.to_string())));
             }
             let v = permutation_estimate(data, pipe, design, i)?;
             store

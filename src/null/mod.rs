@@ -325,7 +325,7 @@ fn stored_replicate(
                 undefined: u as usize,
             }),
             _ => Err(NullError::Checkpoint(
-                store.malformed(&format!("replicate {r}"), &d),
+                store.malformed(&format!("replicate {r}"), &d.to_string()),
             )),
         };
     }
