@@ -241,8 +241,8 @@ impl Checkpoint {
     ///
     /// # Errors
     /// When the file cannot be removed.
-    pub fn finish(self) -> Result<(), CheckpointError> {
-        let Some(file) = self.file else {
+    pub fn finish(mut self) -> Result<(), CheckpointError> {
+        let Some(file) = self.file.take() else {
             return Ok(());
         };
         drop(file);
@@ -255,9 +255,25 @@ impl Checkpoint {
                 Ok(())
             }
             r => r.map_err(|source| CheckpointError::Io {
-                path: self.path,
+                path: self.path.clone(),
                 source,
             }),
+        }
+    }
+}
+
+/// A run that stops with an error before recording any item (settings found invalid
+/// after the checkpoint was opened) removes its header-only file: left behind, it would
+/// make the corrected rerun fail as "checkpoint of another run".
+impl Drop for Checkpoint {
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        let written = file.lock().map(|g| g.1).unwrap_or(1);
+        drop(file);
+        if written == 0 && self.found.is_empty() {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }
@@ -388,6 +404,23 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_records_nothing_leaves_no_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out.json");
+        drop(Checkpoint::open(&out, "null", "abc", None).unwrap());
+        assert!(!path_for(&out).exists(), "header-only checkpoint left");
+
+        // One record is kept, and so are records found by an earlier run.
+        let ck = Checkpoint::open(&out, "null", "abc", None).unwrap();
+        ck.put("0", &json!("0.5")).unwrap();
+        drop(ck);
+        assert!(path_for(&out).exists());
+        drop(Checkpoint::open(&out, "null", "abc", None).unwrap());
+        let ck = Checkpoint::open(&out, "null", "abc", None).unwrap();
+        assert_eq!(ck.resumed(), 1);
+    }
+
+    #[test]
     fn a_malformed_record_names_the_checkpoint() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out.json");
@@ -401,7 +434,10 @@ mod tests {
     fn another_runs_checkpoint_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out.json");
-        Checkpoint::open(&out, "null", "abc", None).unwrap();
+        // A run with one finished item (a run with none removes its file when it stops).
+        let ck = Checkpoint::open(&out, "null", "abc", None).unwrap();
+        ck.put("0", &json!("0.5")).unwrap();
+        drop(ck);
         let e = Checkpoint::open(&out, "null", "abd", None).unwrap_err();
         assert!(e.to_string().contains("inputs or settings differ"), "{e}");
         let e = Checkpoint::open(&out, "cv", "abc", None).unwrap_err();

@@ -351,3 +351,22 @@ fn a_malformed_audit_record_names_the_checkpoint() {
     );
     assert!(msg.contains("delete the checkpoint"), "{msg}");
 }
+
+/// A cv run refused for its settings after the checkpoint was opened (too many outer
+/// folds for the smaller class) left a header-only checkpoint, so the corrected rerun was
+/// refused as "checkpoint of another run".
+#[test]
+fn a_run_failing_before_any_item_leaves_no_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, plots) = (tmp.path().join("f.json"), tmp.path().join("plots"));
+    let mut argv = cv_args(s(&out), s(&plots), "3");
+    let at = argv.iter().position(|a| *a == "--outer").unwrap() + 1;
+    argv[at] = "500";
+    let o = run(&argv, None);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(msg.contains("outer = 500 is invalid"), "{msg}");
+    assert!(!checkpoint(&out).exists(), "checkpoint left by a failed run");
+
+    ok(&run(&cv_args(s(&out), s(&plots), "3"), None));
+}
