@@ -660,6 +660,12 @@ fn audit(d: &Path, text: &str) -> Vec<String> {
     args(&["audit", "s.toml", "--out", "out"])
 }
 
+// Refused before any claim runs (was: after the whole audit, at the first report).
+case!(audit_out_is_a_file, 2, ["--out out", "is a file", "folder"], |d| {
+    put(d, "out", b"not a folder\n");
+    audit(d, &scenario(&[]))
+});
+
 case!(scenario_invalid_toml, 2, ["s.toml"], |d| {
     audit(d, "[study\nid = ")
 });

@@ -76,6 +76,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.reps >= 19,
         "--reps must be at least 19 (p < 0.05 needs 19 replicates)"
     );
+    // Checked before the claims run (minutes), not when the first report is written.
+    anyhow::ensure!(
+        !args.out.is_file(),
+        "--out {}: is a file; the audit writes a folder of reports (choose another --out)",
+        args.out.display()
+    );
     let files = run::scenario_files(&args.scenarios)
         .with_context(|| format!("cannot list scenarios in {}", args.scenarios.display()))?;
     anyhow::ensure!(
