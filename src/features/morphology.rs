@@ -106,8 +106,10 @@ pub const NAMES: [&str; 29] = [
 ///   Maximum2DDiameterSlice / Column / Row) and `morph.mesh_triangles` (a diagnostic)
 ///
 /// # Degenerate cases
-/// A flat ROI (hull without volume) gives NaN hull densities; zero variance of `X_gl`
-/// NaN Moran/Geary; a zero intensity sum NaN centre-of-mass shift; each with a warning.
+/// A flat ROI (hull without volume) gives NaN hull densities and a NaN ellipsoid volume
+/// density (a one-voxel or linear ROI NaN ellipsoid densities, a one-voxel ROI NaN
+/// elongation and flatness); zero variance of `X_gl` NaN Moran/Geary; a zero intensity
+/// sum NaN centre-of-mass shift; each with a warning. No value is ever infinite.
 pub fn features(
     image: &Array3<f64>,
     morph: &Array3<bool>,
@@ -219,6 +221,30 @@ pub fn features(
     };
     let [d_slice, d_column, d_row] = plane_diameters(&m);
 
+    // Degenerate PCA ellipsoids (one voxel: no axes; a flat or linear ROI: no volume)
+    // would divide by zero into inf; IBSI defines no value there, so NaN with a warning.
+    let (elongation, flatness) = if l_major > 0.0 {
+        ((l_minor / l_major).sqrt(), (l_least / l_major).sqrt())
+    } else {
+        tracing::warn!("morph.pca_elongation, morph.pca_flatness: one-voxel ROI; NaN");
+        (f64::NAN, f64::NAN)
+    };
+    let v_dens_aee = if sa * sb * sc > 0.0 {
+        3.0 * v / (4.0 * pi * sa * sb * sc)
+    } else {
+        tracing::warn!(
+            "morph.v_dens_aee: flat, linear or one-voxel ROI (no ellipsoid volume); NaN"
+        );
+        f64::NAN
+    };
+    let a_aee = ellipsoid_area(sa, sb, sc);
+    let a_dens_aee = if a_aee > 0.0 && a_aee.is_finite() {
+        a / a_aee
+    } else {
+        tracing::warn!("morph.a_dens_aee: linear or one-voxel ROI (no ellipsoid area); NaN");
+        f64::NAN
+    };
+
     let values = [
         v,
         approx,
@@ -234,12 +260,12 @@ pub fn features(
         4.0 * l_major.sqrt(),
         4.0 * l_minor.sqrt(),
         4.0 * l_least.sqrt(),
-        (l_minor / l_major).sqrt(),
-        (l_least / l_major).sqrt(),
+        elongation,
+        flatness,
         v / v_aabb,
         a / a_aabb,
-        3.0 * v / (4.0 * pi * sa * sb * sc),
-        a / ellipsoid_area(sa, sb, sc),
+        v_dens_aee,
+        a_dens_aee,
         v / v_hull,
         a / a_hull,
         integ,
@@ -394,6 +420,43 @@ mod tests {
         // Note: the manual's series gives 203.6 here while the exact ellipsoid area is
         // 199.5 (Thomsen's formula); IBSI's reference values (RDD2) use the series.
         assert!((ellipsoid_area(5.0, 4.0, 3.0) - 203.58).abs() < 0.01);
+    }
+
+    /// Morphology of `voxels` (x, y, z) in a 5 x 5 x 5 grid of spacing 1.
+    fn morph_of(voxels: &[[usize; 3]]) -> std::collections::BTreeMap<String, f64> {
+        let mut m = Array3::from_elem((5, 5, 5), false);
+        for &[x, y, z] in voxels {
+            m[[z, y, x]] = true;
+        }
+        let img = Array3::from_elem((5, 5, 5), 1.0);
+        features(&img, &m, &m, [1.0; 3], PcaNorm::Sample, MeshKind::Classic)
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn degenerate_ellipsoids_give_nan_never_inf() {
+        // One voxel: mesh volume 1/6 (the octahedron of edge midpoints), no PCA axes.
+        let one = morph_of(&[[2, 2, 2]]);
+        assert!((one["morph.vol"] - 1.0 / 6.0).abs() < 1e-12);
+        for f in ["morph.v_dens_aee", "morph.a_dens_aee", "morph.pca_elongation"] {
+            assert!(one[f].is_nan(), "one voxel {f}: {}", one[f]);
+        }
+
+        // A flat 3 x 3 ROI: flatness sqrt(0 / l_major) = 0 (N17B definition), no
+        // ellipsoid volume, a finite ellipsoid (disc) area.
+        let flat: Vec<[usize; 3]> = (1..4).flat_map(|x| (1..4).map(move |y| [x, y, 2])).collect();
+        let flat = morph_of(&flat);
+        assert_eq!(flat["morph.pca_flatness"], 0.0);
+        assert!(flat["morph.v_dens_aee"].is_nan());
+        assert!(flat["morph.a_dens_aee"].is_finite() && flat["morph.a_dens_aee"] > 0.0);
+
+        // A line of 3 voxels: no ellipsoid volume and no ellipsoid area.
+        let line = morph_of(&[[1, 2, 2], [2, 2, 2], [3, 2, 2]]);
+        assert!(line["morph.v_dens_aee"].is_nan() && line["morph.a_dens_aee"].is_nan());
+        for one in [&one, &flat, &line] {
+            assert!(one.values().all(|v| !v.is_infinite()), "{one:?}");
+        }
     }
 
     #[test]
