@@ -439,9 +439,19 @@ case!(extract_config_unknown_key, 2, ["cfg.toml", "colour"], |d| {
 case!(
     extract_config_unknown_mesh,
     2,
-    ["cfg.toml", "mesh", "unknown variant `bogus`", "classic", "watertight"],
+    [
+        "cfg.toml",
+        "mesh",
+        "unknown variant `bogus`",
+        "classic",
+        "watertight"
+    ],
     |d| {
-        put(d, "cfg.toml", b"mesh = \"bogus\"\ndiscretisation = { bin-count = 8 }\n");
+        put(
+            d,
+            "cfg.toml",
+            b"mesh = \"bogus\"\ndiscretisation = { bin-count = 8 }\n",
+        );
         let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
         a.extend(args(&["--config", "cfg.toml"]));
         a
@@ -454,14 +464,21 @@ case!(
 fn an_error_cause_is_printed_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    put(d, "cfg.toml", b"mesh = \"bogus\"\ndiscretisation = { bin-count = 8 }\n");
+    put(
+        d,
+        "cfg.toml",
+        b"mesh = \"bogus\"\ndiscretisation = { bin-count = 8 }\n",
+    );
     let mut a = image_and_mask(d, [1.0, 1.0, 2.0], &cube_labels());
     a.extend(args(&["--config", "cfg.toml"]));
     let (code, stderr) = run(d, &a);
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.matches("unknown variant").count(), 1, "{stderr}");
 
-    let (code, stderr) = run(d, &args(&["extract", "--image", "gone.nii", "--mask", "gone.nii"]));
+    let (code, stderr) = run(
+        d,
+        &args(&["extract", "--image", "gone.nii", "--mask", "gone.nii"]),
+    );
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
@@ -661,10 +678,15 @@ fn audit(d: &Path, text: &str) -> Vec<String> {
 }
 
 // Refused before any claim runs (was: after the whole audit, at the first report).
-case!(audit_out_is_a_file, 2, ["--out out", "is a file", "folder"], |d| {
-    put(d, "out", b"not a folder\n");
-    audit(d, &scenario(&[]))
-});
+case!(
+    audit_out_is_a_file,
+    2,
+    ["--out out", "is a file", "folder"],
+    |d| {
+        put(d, "out", b"not a folder\n");
+        audit(d, &scenario(&[]))
+    }
+);
 
 case!(scenario_invalid_toml, 2, ["s.toml"], |d| {
     audit(d, "[study\nid = ")

@@ -366,7 +366,10 @@ fn a_run_failing_before_any_item_leaves_no_checkpoint() {
     assert_eq!(o.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(msg.contains("outer = 500 is invalid"), "{msg}");
-    assert!(!checkpoint(&out).exists(), "checkpoint left by a failed run");
+    assert!(
+        !checkpoint(&out).exists(),
+        "checkpoint left by a failed run"
+    );
 
     ok(&run(&cv_args(s(&out), s(&plots), "3"), None));
 }

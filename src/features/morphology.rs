@@ -439,13 +439,19 @@ mod tests {
         // One voxel: mesh volume 1/6 (the octahedron of edge midpoints), no PCA axes.
         let one = morph_of(&[[2, 2, 2]]);
         assert!((one["morph.vol"] - 1.0 / 6.0).abs() < 1e-12);
-        for f in ["morph.v_dens_aee", "morph.a_dens_aee", "morph.pca_elongation"] {
+        for f in [
+            "morph.v_dens_aee",
+            "morph.a_dens_aee",
+            "morph.pca_elongation",
+        ] {
             assert!(one[f].is_nan(), "one voxel {f}: {}", one[f]);
         }
 
         // A flat 3 x 3 ROI: flatness sqrt(0 / l_major) = 0 (N17B definition), no
         // ellipsoid volume, a finite ellipsoid (disc) area.
-        let flat: Vec<[usize; 3]> = (1..4).flat_map(|x| (1..4).map(move |y| [x, y, 2])).collect();
+        let flat: Vec<[usize; 3]> = (1..4)
+            .flat_map(|x| (1..4).map(move |y| [x, y, 2]))
+            .collect();
         let flat = morph_of(&flat);
         assert_eq!(flat["morph.pca_flatness"], 0.0);
         assert!(flat["morph.v_dens_aee"].is_nan());
