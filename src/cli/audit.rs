@@ -109,10 +109,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &fingerprint(&args, &files, &parsed, &ids)?,
         checkpoint::abort_after_from_env()?,
     )?;
-    // Reports are drafted in a folder beside the checkpoint; a killed run's draft is
-    // removed by the next run.
+    // Reports are drafted in a folder of this process beside the checkpoint, so two runs
+    // with the same output never share one; drafts of killed runs are removed.
+    remove_stale_staging(ck.path());
     let mut staging = ck.path().as_os_str().to_os_string();
-    staging.push(".staging");
+    staging.push(format!(".staging-{}", std::process::id()));
     let staging = PathBuf::from(staging);
     let _ = std::fs::remove_dir_all(&staging);
     let progress = super::progress_bar(files.len() as u64, "auditing claims");
@@ -158,6 +159,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let code = write_items(&args, &items, &args.out)?;
     ck.finish()?;
     Ok(code)
+}
+
+/// Removes the draft folders (`<checkpoint>.staging-<pid>`) that processes no longer
+/// running left beside `checkpoint`. Liveness is read from `/proc`; where there is none,
+/// drafts are left alone (they never enter an output).
+fn remove_stale_staging(checkpoint: &Path) {
+    let (Some(dir), Some(name)) = (checkpoint.parent(), checkpoint.file_name()) else {
+        return;
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!("{}.staging", name.to_string_lossy());
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        // "" is the folder of an earlier version; "-<pid>" one per process.
+        let alive = rest
+            .strip_prefix('-')
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Whether a stored item holds what [`write_items`] reads: an error, or a slug, an index
@@ -329,7 +365,6 @@ fn audit_item(
             return Ok(json!({ "failed": e.to_string() }));
         }
     };
-    tracing::info!("{}: {}", a.scenario.slug(), a.verdict.as_str());
 
     // The report files are written as a single run writes them, then stored as text.
     report::claim::write(staging, &a)?;
@@ -401,4 +436,31 @@ fn write_items(args: &Args, items: &[PartItem], out: &Path) -> anyhow::Result<Ex
     }
     let errors: Vec<String> = invalid.into_iter().chain(duplicate).chain(failed).collect();
     finish(args, &claims, &errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn drafts_of_dead_processes_are_removed_and_live_ones_kept() {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ck = dir.path().join("out.checkpoint");
+        let own = dir
+            .path()
+            .join(format!("out.checkpoint.staging-{}", std::process::id()));
+        // Pid 0 is never a process of /proc; the plain name is an older version's draft.
+        let dead = dir.path().join("out.checkpoint.staging-0");
+        let old = dir.path().join("out.checkpoint.staging");
+        let other = dir.path().join("other.checkpoint.staging-0");
+        for d in [&own, &dead, &old, &other] {
+            std::fs::create_dir(d).unwrap();
+        }
+        super::remove_stale_staging(&ck);
+        assert!(own.exists() && other.exists());
+        assert!(!dead.exists() && !old.exists());
+    }
 }
