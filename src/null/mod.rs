@@ -257,22 +257,7 @@ pub fn run_null_resumable(
     progress: &mut dyn FnMut(usize, usize),
     store: &dyn ItemStore,
 ) -> Result<NullResult, NullError> {
-    design.validate()?;
-    if reps == 0 {
-        return Err(NullError::NoReps);
-    }
-    if let Some(c) = claimed {
-        if !c.is_finite() {
-            return Err(NullError::Claimed(c));
-        }
-    }
-    if rule.batch == 0 {
-        return Err(NullError::Invalid {
-            field: "batch",
-            value: 0.0,
-            expected: "at least 1",
-        });
-    }
+    check_run(design, reps, claimed, rule)?;
 
     let mut values = Vec::with_capacity(reps);
     let mut undefined_parts = 0;
@@ -398,27 +383,12 @@ pub fn summarise_replicates(
     rule: &StopRule,
     replicates: &[sim::RepValue],
 ) -> Result<NullResult, NullError> {
-    design.validate()?;
-    if reps == 0 {
-        return Err(NullError::NoReps);
-    }
+    check_run(design, reps, claimed, rule)?;
     if replicates.len() != reps {
         return Err(NullError::Invalid {
             field: "replicates",
             value: replicates.len() as f64,
             expected: "one value per requested replicate",
-        });
-    }
-    if let Some(c) = claimed {
-        if !c.is_finite() {
-            return Err(NullError::Claimed(c));
-        }
-    }
-    if rule.batch == 0 {
-        return Err(NullError::Invalid {
-            field: "batch",
-            value: 0.0,
-            expected: "at least 1",
         });
     }
 
@@ -645,6 +615,33 @@ fn notes(design: &NullDesign) -> Vec<String> {
         }
     }
     notes
+}
+
+/// The checks every null run makes before drawing: a valid design, at least one
+/// replicate, a finite claimed value and a non-empty stopping batch.
+fn check_run(
+    design: &NullDesign,
+    reps: usize,
+    claimed: Option<f64>,
+    rule: &StopRule,
+) -> Result<(), NullError> {
+    design.validate()?;
+    if reps == 0 {
+        return Err(NullError::NoReps);
+    }
+    if let Some(c) = claimed {
+        if !c.is_finite() {
+            return Err(NullError::Claimed(c));
+        }
+    }
+    if rule.batch == 0 {
+        return Err(NullError::Invalid {
+            field: "batch",
+            value: 0.0,
+            expected: "at least 1",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
