@@ -109,6 +109,17 @@ fn bench(c: &mut Criterion) {
             black_box(chain::apply(&plan, &base, &setting, 1, "lung1", r).expect("perturb"))
         })
     });
+    let contour = Setting {
+        contour: Some(true),
+        noise: Some(1.0),
+        ..Default::default()
+    };
+    group.bench_function("contour_randomisation_of_a_noisy_image", |b| {
+        b.iter(|| {
+            r += 1;
+            black_box(chain::apply(&plan, &base, &contour, 1, "lung1", r).expect("perturb"))
+        })
+    });
     let (perturbed, frame) = chain::apply(&plan, &base, &setting, 1, "lung1", 1).expect("perturb");
     group.bench_function("extraction_of_a_perturbed_sample", |b| {
         b.iter(|| {

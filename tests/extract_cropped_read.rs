@@ -1,5 +1,5 @@
-//! `extract_files` converts only the ROI's box plus what the extraction reads of an NRRD
-//! image (`preprocess::read_reach`) and extracts in that crop's frame. This must give the
+//! `extract_files` converts only the box the extraction reads around the ROI of an NRRD
+//! image (`preprocess::read_box`) and extracts in that crop's frame. This must give the
 //! features of the whole-image path, for every PyRadiomics case and for presets with and
 //! without resampling (cubic spline included), to 1e-12 relative.
 

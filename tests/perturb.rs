@@ -328,7 +328,7 @@ contour = [true]
 supervoxels = { count = 12 }
 "#;
 
-/// A 256 x 240 x 60 scan (0.8 x 0.8 x 2.5 mm): a bright blob with texture in a noisy
+/// A 256 x 240 x 80 scan (0.8 x 0.8 x 2.5 mm): a bright blob with texture in a noisy
 /// background, and an ellipsoidal ROI off the scan's centre.
 fn crop_case() -> (radaudit::image::Volume, ndarray::Array3<bool>) {
     use radaudit::image::{Geometry, Volume};
@@ -337,7 +337,7 @@ fn crop_case() -> (radaudit::image::Volume, ndarray::Array3<bool>) {
         h = (h ^ (h >> 13)).wrapping_mul(0x5bd1_e995);
         (h % 1000) as f64 / 1000.0
     };
-    let data = ndarray::Array3::from_shape_fn((60, 240, 256), |(z, y, x)| {
+    let data = ndarray::Array3::from_shape_fn((80, 240, 256), |(z, y, x)| {
         let r2 = ((x as f64 - 130.0) / 9.0).powi(2)
             + ((y as f64 - 112.0) / 7.0).powi(2)
             + ((z as f64 - 29.0) / 2.5).powi(2);
@@ -345,7 +345,7 @@ fn crop_case() -> (radaudit::image::Volume, ndarray::Array3<bool>) {
             + 40.0 * ((x + 2 * y) % 5) as f64 * (r2 < 1.5) as u8 as f64
             + 30.0 * hash(x, y, z)
     });
-    let roi = ndarray::Array3::from_shape_fn((60, 240, 256), |(z, y, x)| {
+    let roi = ndarray::Array3::from_shape_fn((80, 240, 256), |(z, y, x)| {
         ((x as f64 - 129.5) / 8.0).powi(2)
             + ((y as f64 - 112.0) / 6.0).powi(2)
             + ((z as f64 - 29.0) / 2.2).powi(2)
@@ -431,12 +431,12 @@ fn perturbing_the_crop_equals_perturbing_the_whole_scan() {
     let base = CaseBase::new(&image, &roi, &config, &plan, None).unwrap();
     let (nz, ny, nx) = base.sample.roi.dim();
     assert!(
-        nx < 256 && ny < 240 && nz < 60,
+        nx < 256 && ny < 240 && nz < 80,
         "the crop {nx}x{ny}x{nz} must be smaller than the scan for the test to mean anything"
     );
     // The noise level is estimated on a fixed region, not on the crop.
     let whole = CaseBase::new(&image, &roi, &config, &plan, Some([1000; 3])).unwrap();
-    assert_eq!(whole.sample.roi.dim(), (60, 240, 256));
+    assert_eq!(whole.sample.roi.dim(), (80, 240, 256));
     let sigma = base.noise_sigma.unwrap();
     assert_eq!(sigma.to_bits(), whole.noise_sigma.unwrap().to_bits());
 

@@ -192,7 +192,7 @@ pub fn extract_files(
 }
 
 /// [`extract_files`] for an NRRD image without filters: the mask is read first, and only
-/// the ROI's box plus what the extraction reads ([`preprocess::read_reach`]) of the image
+/// the box the extraction reads around the ROI ([`preprocess::read_box`]) of the image
 /// is converted to f64 and extracted in its [`preprocess::Frame`], which gives the same
 /// features as the whole image with less memory traffic. `None` when the image's header
 /// or data call for the whole-image path (which then reports any problem).
@@ -215,11 +215,10 @@ fn extract_nrrd_cropped(
     )?;
     drop(mask);
 
-    let reach = preprocess::read_reach(&config.preprocess, geometry.spacing);
     let full = [dim.2, dim.1, dim.0];
     let b = &roi.bbox;
-    let lo: [usize; 3] = std::array::from_fn(|a| b.lower[a].saturating_sub(reach[a]));
-    let hi: [usize; 3] = std::array::from_fn(|a| (b.upper[a] + reach[a]).min(full[a] - 1));
+    let (lo, hi) =
+        preprocess::read_box(&config.preprocess, geometry.spacing, full, b.lower, b.upper);
     crate::table::note_input(image_path);
     let Some((data, crop, _, info)) = image::nrrd::read_region(image_path, lo, hi)? else {
         return Ok(None);

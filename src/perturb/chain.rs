@@ -38,14 +38,14 @@ use serde::{Deserialize, Serialize};
 use ndarray::Array3;
 
 use super::morphology::{self, Element, Structuring};
-use super::region::{bounding_region, place, tighten, Region};
+use super::region::{self, bounding_region, place, tighten, Region};
 use super::rigid::{self, Motion, RigidInterpolator};
 use super::supervoxel::{self, SlicSettings};
 use super::volume::{self, Adaptation};
 use super::{noise, PerturbError, Sample};
 use crate::features::config::ExtractConfig;
 use crate::image::{Geometry, Volume};
-use crate::preprocess::{Frame, Interpolator, Resample};
+use crate::preprocess::{self, Frame, Interpolator, PrepSettings, Resample};
 use crate::stats::rng;
 
 /// Noise level source.
@@ -304,30 +304,33 @@ impl Plan {
         }
     }
 
-    /// Voxels `(x, y, z)` the extraction reads around the ROI's box: the extraction
-    /// margin and the largest resampling spacing of the config and the plan (twice, for
-    /// the alignment of the new grid and its taps), plus the cubic spline's support.
+    /// Voxels `(x, y, z)` the extraction reads around the ROI's box, for every setting
+    /// ([`preprocess::read_reach`] at the largest resampling spacing of the config and
+    /// the plan, with the config's interpolators).
     pub fn extraction_reach(&self, config: &ExtractConfig, spacing: [f64; 3]) -> [usize; 3] {
-        let mut resample = [0.0f64; 3];
-        let mut cubic = false;
-        if let Some(r) = &config.preprocess.resample {
-            resample = r.spacing;
-            cubic = r.interpolator == Interpolator::CubicSpline;
-        }
-        for s in &self.spacing {
-            for a in 0..3 {
-                resample[a] = resample[a].max(s[a]);
+        let mut prep = config.preprocess.clone();
+        if !self.spacing.is_empty() {
+            let r = prep_for(&prep, &Setting::default())
+                .resample
+                .unwrap_or(Resample {
+                    spacing: [0.0; 3],
+                    in_plane: false,
+                    interpolator: Interpolator::Linear,
+                    mask_interpolator: Interpolator::Linear,
+                    mask_threshold: 0.5,
+                });
+            let mut largest = r.spacing;
+            for s in &self.spacing {
+                for a in 0..3 {
+                    largest[a] = largest[a].max(s[a]);
+                }
             }
+            prep.resample = Some(Resample {
+                spacing: largest,
+                ..r
+            });
         }
-        let spline = if cubic {
-            crate::preprocess::interpolate::SPLINE_MARGIN
-        } else {
-            0
-        };
-        std::array::from_fn(|a| {
-            let mm = config.preprocess.margin_mm.max(0.0) + 2.0 * resample[a];
-            (mm / spacing[a]).ceil() as usize + 3 + spline
-        })
+        preprocess::read_reach(&prep, spacing)
     }
 
     /// Margin (voxels, `(x, y, z)`) to keep around the ROI so that every setting's
@@ -386,7 +389,8 @@ impl Plan {
 }
 
 /// What a case contributes to every setting: its crop, the rotation centre, the noise
-/// SD (when the plan adds noise) and the reach of the extraction.
+/// SD (when the plan adds noise) and the extraction's preprocessing (which sets the
+/// region it reads).
 #[derive(Debug, Clone)]
 pub struct CaseBase {
     /// The cropped, unperturbed sample.
@@ -401,8 +405,8 @@ pub struct CaseBase {
     pub centre: [f64; 3],
     /// Noise SD for level 1.
     pub noise_sigma: Option<f64>,
-    /// Voxels the extraction reads around the ROI's box ([`Plan::extraction_reach`]).
-    pub reach: [usize; 3],
+    /// The extraction's preprocessing settings, before a setting's resampling.
+    pub prep: PrepSettings,
 }
 
 /// In-plane margin (voxels) around the ROI's box, on its slices, where the noise level
@@ -466,7 +470,7 @@ impl CaseBase {
             scan: image.geometry.clone(),
             centre,
             noise_sigma,
-            reach: plan.extraction_reach(config, sp),
+            prep: config.preprocess.clone(),
         })
     }
 
@@ -528,25 +532,33 @@ impl CaseBase {
     }
 }
 
-/// The extraction config of `setting`: `base` with the resampling spacing replaced (a
-/// config without resampling gets linear image and mask interpolation, threshold 0.5).
+/// The extraction config of `setting`: `base` with the resampling spacing replaced
+/// ([`prep_for`]).
 pub fn config_for(base: &ExtractConfig, setting: &Setting) -> ExtractConfig {
     let mut c = base.clone();
+    c.preprocess = prep_for(&base.preprocess, setting);
+    c
+}
+
+/// The preprocessing of `setting`: `base` with the resampling spacing replaced (settings
+/// without resampling get linear image and mask interpolation, threshold 0.5).
+pub fn prep_for(base: &PrepSettings, setting: &Setting) -> PrepSettings {
+    let mut p = base.clone();
     if let Some(spacing) = setting.spacing {
-        let r = base.preprocess.resample.unwrap_or(Resample {
+        let r = base.resample.unwrap_or(Resample {
             spacing,
             in_plane: false,
             interpolator: Interpolator::Linear,
             mask_interpolator: Interpolator::Linear,
             mask_threshold: 0.5,
         });
-        c.preprocess.resample = Some(Resample {
+        p.resample = Some(Resample {
             spacing,
             in_plane: false,
             ..r
         });
     }
-    c
+    p
 }
 
 /// The random stream of one step of one replicate.
@@ -565,7 +577,7 @@ pub fn step_stream(
 
 /// Perturbs `base` by `setting` (steps in the order of the module doc); `replicate`
 /// (1-based) and `case` name the random streams. Returns the perturbed sample on the
-/// region the extraction reads (the final ROI's box plus [`CaseBase::reach`]) and that
+/// region the extraction reads ([`preprocess::read_box`] of the final ROI) and that
 /// region's [`Frame`] in the scan.
 ///
 /// Each step works on the box its result can reach, in scan indices: the mask steps
@@ -645,6 +657,8 @@ pub fn apply(
             .ok_or_else(|| empty(name.clone()))?;
     }
     (roi, at) = tighten(&roi, at.lo).ok_or_else(|| empty(name.clone()))?;
+    // The perturbed image computed so far, and its box: the extraction reuses it.
+    let mut moved: Option<(Array3<f64>, Region)> = None;
     if setting.contour == Some(true) {
         // The supervoxels of the perturbed image on their region (the box plus 2 S).
         let n_roi = roi.iter().filter(|&&m| m).count();
@@ -657,11 +671,19 @@ pub fn apply(
         let (out, info) = supervoxel::randomise(&roi_here, &sv, &plan.supervoxels, &mut r);
         tracing::debug!(?info, case, setting = %name, replicate, "contour randomisation");
         (roi, at) = tighten(&out, region.lo).ok_or_else(|| empty(name.clone()))?;
+        moved = Some((image.data, region));
     }
 
-    // 4. The image and ROI where the extraction reads them.
-    let region = at.grow(base.reach, full);
-    let image = base.volume_on(&region, image_on(&region)?);
+    // 4. The image and ROI on the box the extraction reads (its preprocessing for this
+    // setting, around the final ROI), each voxel of the image computed once.
+    let (lo, hi) =
+        preprocess::read_box(&prep_for(&base.prep, setting), spacing, full, at.lo, at.hi);
+    let region = Region { lo, hi };
+    let data = match &moved {
+        Some((have, had)) => region::extend(have, had, &region, 0.0, image_on)?,
+        None => image_on(&region)?,
+    };
+    let image = base.volume_on(&region, data);
     let roi = place(&roi, at.lo, &region, false);
     Ok((
         Sample { image, roi },

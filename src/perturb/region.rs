@@ -87,6 +87,76 @@ pub fn place<T: Copy>(src: &Array3<T>, offset: [usize; 3], region: &Region, fill
     out
 }
 
+/// The box both `a` and `b` cover, `None` when they do not overlap.
+pub fn intersect(a: &Region, b: &Region) -> Option<Region> {
+    let lo: [usize; 3] = std::array::from_fn(|i| a.lo[i].max(b.lo[i]));
+    let hi: [usize; 3] = std::array::from_fn(|i| a.hi[i].min(b.hi[i]));
+    (0..3).all(|i| lo[i] <= hi[i]).then_some(Region { lo, hi })
+}
+
+/// The boxes (at most six, disjoint) that cover `outer` outside `inner`, a box inside it:
+/// the slabs below and above it in z, then in y within its z range, then in x within its
+/// z and y ranges.
+pub fn slabs_around(outer: &Region, inner: &Region) -> Vec<Region> {
+    let (o, i) = (outer, inner);
+    let mut out = Vec::new();
+    let mut push = |lo: [usize; 3], hi: [usize; 3]| {
+        if (0..3).all(|a| lo[a] <= hi[a]) {
+            out.push(Region { lo, hi });
+        }
+    };
+    if i.lo[2] > o.lo[2] {
+        push(o.lo, [o.hi[0], o.hi[1], i.lo[2] - 1]);
+    }
+    if i.hi[2] < o.hi[2] {
+        push([o.lo[0], o.lo[1], i.hi[2] + 1], o.hi);
+    }
+    if i.lo[1] > o.lo[1] {
+        push([o.lo[0], o.lo[1], i.lo[2]], [o.hi[0], i.lo[1] - 1, i.hi[2]]);
+    }
+    if i.hi[1] < o.hi[1] {
+        push([o.lo[0], i.hi[1] + 1, i.lo[2]], [o.hi[0], o.hi[1], i.hi[2]]);
+    }
+    if i.lo[0] > o.lo[0] {
+        push([o.lo[0], i.lo[1], i.lo[2]], [i.lo[0] - 1, i.hi[1], i.hi[2]]);
+    }
+    if i.hi[0] < o.hi[0] {
+        push([i.hi[0] + 1, i.lo[1], i.lo[2]], [o.hi[0], i.hi[1], i.hi[2]]);
+    }
+    out
+}
+
+/// The values of a scan-indexed map on `want`: those of `have` (placed on `at`) where
+/// the boxes overlap, `compute(box)` on the rest. For a map whose value at a voxel does
+/// not depend on the box it is computed on (the perturbed image: rigid motion and noise
+/// are keyed by scan voxel), this equals `compute(want)` while computing each voxel once.
+///
+/// # Errors
+/// The first error of `compute`.
+pub fn extend<T: Copy, E>(
+    have: &Array3<T>,
+    at: &Region,
+    want: &Region,
+    fill: T,
+    mut compute: impl FnMut(&Region) -> Result<Array3<T>, E>,
+) -> Result<Array3<T>, E> {
+    let Some(common) = intersect(at, want) else {
+        return compute(want);
+    };
+    let mut out = place(have, at.lo, want, fill);
+    for slab in slabs_around(want, &common) {
+        let values = compute(&slab)?;
+        let w = want.lo;
+        out.slice_mut(s![
+            slab.lo[2] - w[2]..=slab.hi[2] - w[2],
+            slab.lo[1] - w[1]..=slab.hi[1] - w[1],
+            slab.lo[0] - w[0]..=slab.hi[0] - w[0]
+        ])
+        .assign(&values);
+    }
+    Ok(out)
+}
+
 /// The mask cut to its own bounding box: `(mask, box)`, `None` when it is empty.
 pub fn tighten(mask: &Array3<bool>, offset: [usize; 3]) -> Option<(Array3<bool>, Region)> {
     let b = bounding_region(mask, offset)?;
@@ -115,6 +185,41 @@ mod tests {
         assert_eq!(out[[0, 0, 0]], -1); // y 0 is outside src
         assert_eq!(out[[0, 1, 0]], src[[0, 0, 1]]);
         assert_eq!(out[[1, 2, 2]], src[[1, 1, 3]]);
+    }
+
+    #[test]
+    fn extend_equals_computing_the_whole_box() {
+        let value = |x: usize, y: usize, z: usize| (x * 10_000 + y * 100 + z) as i64;
+        let compute = |r: &Region| -> Result<Array3<i64>, ()> {
+            Ok(Array3::from_shape_fn(r.dim(), |(z, y, x)| {
+                value(x + r.lo[0], y + r.lo[1], z + r.lo[2])
+            }))
+        };
+        let want = Region {
+            lo: [2, 3, 1],
+            hi: [9, 8, 6],
+        };
+        let direct = compute(&want).unwrap();
+        // Inside, overlapping on one side, overlapping on every side, disjoint.
+        for (lo, hi) in [
+            ([4, 4, 2], [6, 7, 4]),
+            ([0, 5, 0], [5, 12, 3]),
+            ([0, 0, 0], [20, 20, 20]),
+            ([12, 0, 0], [14, 2, 2]),
+        ] {
+            let at = Region { lo, hi };
+            let have = compute(&at).unwrap();
+            let mut voxels = 0;
+            let got = extend(&have, &at, &want, -1, |r| {
+                voxels += r.size().iter().product::<usize>();
+                compute(r)
+            })
+            .unwrap();
+            assert_eq!(got, direct, "have {at:?}");
+            // Each voxel outside the overlap is computed exactly once.
+            let common = intersect(&at, &want).map_or(0, |c| c.size().iter().product());
+            assert_eq!(voxels + common, want.size().iter().product::<usize>());
+        }
     }
 
     #[test]

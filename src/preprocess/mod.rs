@@ -157,16 +157,20 @@ impl Frame {
 }
 
 /// Voxels `(x, y, z)` around the ROI's box that [`prepare_in_frame`] reads for `settings`
-/// on a grid of `spacing` mm: the margin, the alignment and taps of the new grid (twice
-/// its spacing) and the cubic spline's support, plus three voxels of slack. A crop of the
-/// scan this much larger than the ROI's box (or reaching the scan's edge) gives the same
-/// result as the whole scan.
+/// on a grid of `spacing` mm, whatever the ROI: a bound of [`read_box`]. There the new
+/// grid's range starts at most `margin + 3 s_new` below the box (the margin rounded up
+/// to new points, one point of slack and the rounding to the grid), the taps add two
+/// points of the old grid (with slack), the cubic spline one more and its prefilter
+/// margin. A crop of the scan this much larger than the ROI's box (or reaching the
+/// scan's edge) gives the same result as the whole scan.
 pub fn read_reach(settings: &PrepSettings, spacing: [f64; 3]) -> [usize; 3] {
     let (resample, spline) = match &settings.resample {
         Some(r) => (
             r.spacing,
-            if r.interpolator == Interpolator::CubicSpline {
-                interpolate::SPLINE_MARGIN
+            if r.interpolator == Interpolator::CubicSpline
+                || r.mask_interpolator == Interpolator::CubicSpline
+            {
+                interpolate::SPLINE_MARGIN + 1
             } else {
                 0
             },
@@ -174,9 +178,69 @@ pub fn read_reach(settings: &PrepSettings, spacing: [f64; 3]) -> [usize; 3] {
         None => ([0.0; 3], 0),
     };
     std::array::from_fn(|a| {
-        let mm = settings.margin_mm.max(0.0) + 2.0 * resample[a].max(0.0);
-        (mm / spacing[a]).ceil() as usize + 3 + spline
+        let s_new = if resample[a].is_finite() {
+            resample[a].max(spacing[a])
+        } else {
+            spacing[a]
+        };
+        let mm = settings.margin_mm.max(0.0) + 3.0 * s_new;
+        (mm / spacing[a]).ceil() as usize + 4 + spline
     })
+}
+
+/// The box of scan voxels `(lo, hi)` (inclusive, `(x, y, z)`) that [`prepare_in_frame`]
+/// reads for an ROI whose box in a scan of `full` voxels of `spacing` mm is
+/// `lower..=upper`: without resampling the box plus the margin (as [`prepare_in_frame`]
+/// crops it); with resampling the new grid's indices near the ROI plus the margin (the
+/// range [`prepare_in_frame`] takes), then their interpolation taps on the old grid, plus
+/// [`interpolate::SPLINE_MARGIN`] for the cubic spline's prefilter. One point of slack on
+/// either side of both grids absorbs the rounding of the index arithmetic in a crop's
+/// frame. A crop holding this box (or reaching the scan's edge) gives the whole scan's
+/// result; [`read_reach`] bounds it for every ROI at once.
+pub fn read_box(
+    settings: &PrepSettings,
+    spacing: [f64; 3],
+    full: [usize; 3],
+    lower: [usize; 3],
+    upper: [usize; 3],
+) -> ([usize; 3], [usize; 3]) {
+    let margin = settings.margin_mm.max(0.0);
+    let Some(r) = &settings.resample else {
+        let m: [usize; 3] = std::array::from_fn(|a| (margin / spacing[a]).ceil() as usize);
+        return (
+            std::array::from_fn(|a| lower[a].saturating_sub(m[a])),
+            std::array::from_fn(|a| (upper[a] + m[a]).min(full[a] - 1)),
+        );
+    };
+    let cubic = r.interpolator == Interpolator::CubicSpline
+        || r.mask_interpolator == Interpolator::CubicSpline;
+    // Taps reach floor(t) - 1 ..= floor(t) + 2 for the spline, floor(t) ..= floor(t) + 1
+    // otherwise, plus one point of slack.
+    let taps = if cubic {
+        3 + interpolate::SPLINE_MARGIN
+    } else {
+        2
+    };
+    let mut lo = [0usize; 3];
+    let mut hi = [0usize; 3];
+    for a in 0..3 {
+        let last = full[a] - 1;
+        let usable = r.spacing[a].is_finite() && r.spacing[a] > 0.0;
+        let g = if (a == 2 && r.in_plane) || !usable {
+            interpolate::AxisGrid::identity(full[a])
+        } else {
+            interpolate::AxisGrid::ibsi(full[a], spacing[a], r.spacing[a])
+        };
+        let m = (margin / (spacing[a] * g.step)).ceil() + 1.0;
+        let j_lo = (((lower[a] as f64 - 1.0 - g.start) / g.step).floor() - m).max(0.0);
+        let j_hi = (((upper[a] as f64 + 1.0 - g.start) / g.step).ceil() + m)
+            .clamp(0.0, (g.n_new - 1) as f64);
+        let t_lo = g.old_index(j_lo as usize).clamp(0.0, last as f64);
+        let t_hi = g.old_index(j_hi as usize).clamp(0.0, last as f64);
+        lo[a] = (t_lo.floor() as usize).saturating_sub(taps);
+        hi[a] = (t_hi.floor() as usize + taps).min(last);
+    }
+    (lo, hi)
 }
 
 /// Builds the [`Prepared`] ROI: crop (with margin), interpolate image and mask, round,
@@ -338,6 +402,101 @@ fn crop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_read_box_gives_the_whole_scan_result_and_lies_within_the_reach() {
+        // A scan with anisotropic voxels and a small ROI at many places and sizes: the
+        // preprocessing of the crop to `read_box` must equal that of the whole scan (to
+        // 1e-12), and the box must lie within `read_reach` of the ROI's box.
+        let (nx, ny, nz) = (40usize, 36usize, 18usize);
+        let spacing = [0.7, 0.8, 2.5];
+        let image = Volume {
+            data: Array3::from_shape_fn((nz, ny, nx), |(z, y, x)| {
+                ((x * 37 + y * 101 + z * 53) % 97) as f64 + 0.1 * x as f64
+            }),
+            geometry: Geometry {
+                spacing,
+                ..Default::default()
+            },
+        };
+        let resample = |spacing: [f64; 3], interpolator, in_plane| {
+            Some(Resample {
+                spacing,
+                in_plane,
+                interpolator,
+                mask_interpolator: Interpolator::Linear,
+                mask_threshold: 0.5,
+            })
+        };
+        let settings = [
+            (None, 0.0),
+            (None, 3.0),
+            (resample([1.0, 1.0, 1.0], Interpolator::Linear, false), 2.0),
+            (resample([1.3, 0.6, 3.1], Interpolator::Linear, false), 0.0),
+            (resample([2.0, 2.0, 2.0], Interpolator::Nearest, false), 5.0),
+            (
+                resample([1.0, 1.0, 9.0], Interpolator::CubicSpline, false),
+                1.0,
+            ),
+            (resample([0.5, 0.5, 0.5], Interpolator::Linear, true), 2.0),
+        ];
+        let mut state = 12345u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        for (resample, margin_mm) in settings {
+            let prep = PrepSettings {
+                resample,
+                margin_mm,
+                ..Default::default()
+            };
+            let reach = read_reach(&prep, spacing);
+            for _ in 0..12 {
+                let lo = [next(nx), next(ny), next(nz)];
+                let hi: [usize; 3] =
+                    std::array::from_fn(|a| (lo[a] + next(6)).min([nx, ny, nz][a] - 1));
+                let roi = Array3::from_shape_fn((nz, ny, nx), |(z, y, x)| {
+                    (0..3).all(|a| lo[a] <= [x, y, z][a] && [x, y, z][a] <= hi[a])
+                });
+                let whole = prepare(&image, &roi, &prep);
+                let (b_lo, b_hi) = read_box(&prep, spacing, [nx, ny, nz], lo, hi);
+                for a in 0..3 {
+                    assert!(lo[a] - b_lo[a] <= reach[a] && b_hi[a] - hi[a] <= reach[a]);
+                }
+                let sl = s![b_lo[2]..=b_hi[2], b_lo[1]..=b_hi[1], b_lo[0]..=b_hi[0]];
+                let crop = Volume {
+                    data: image.data.slice(sl).to_owned(),
+                    geometry: image.geometry.clone(),
+                };
+                let frame = Frame {
+                    offset: b_lo,
+                    full: [nx, ny, nz],
+                };
+                let cropped = prepare_in_frame(&crop, &roi.slice(sl).to_owned(), &prep, &frame);
+                match (whole, cropped) {
+                    (Ok((w, _)), Ok((c, _))) => {
+                        let case = format!("{prep:?} roi {lo:?}..={hi:?}");
+                        assert_eq!(w.image.dim(), c.image.dim(), "{case}");
+                        // Bits may differ: the crop's grid starts at an index shifted by
+                        // the offset, which rounds the tap weights differently.
+                        let worst = w
+                            .image
+                            .iter()
+                            .zip(&c.image)
+                            .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
+                            .fold(0.0, f64::max);
+                        assert!(worst <= 1e-12, "{case}: image differs by {worst:e}");
+                        assert_eq!(w.morph, c.morph, "{case}: mask");
+                    }
+                    (Err(w), Err(c)) => assert_eq!(w, c),
+                    (w, c) => panic!("whole {:?} vs crop {:?}", w.err(), c.err()),
+                }
+            }
+        }
+    }
 
     fn volume(n: usize, spacing: f64) -> Volume {
         Volume {
