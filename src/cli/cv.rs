@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use serde_json::{json, Value};
 
-use crate::checkpoint::{self, Checkpoint, ItemStore, NoStore};
+use crate::checkpoint::{self, Checkpoint, ItemStore, NoStore, RunKey};
 use crate::model::cox::Ties;
 use crate::model::cv::{
     external_validation, family_label, nested_cv, permutation_test_resumable, CvDesign, CvResult,
@@ -44,8 +44,9 @@ runs the filter on all rows and reports both.
 
 With --permutations, finished permutations are kept in OUT.checkpoint; an
 interrupted run resumes from it when rerun with the same arguments and
-inputs (a checkpoint of other arguments is refused), and it is removed
-when the run finishes.";
+inputs (a checkpoint of other arguments is refused, naming what differs),
+and it is removed when the run finishes. A rerun with more --permutations
+keeps the finished ones and adds the others; one with fewer uses the first.";
 
 /// Model and penalty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -234,12 +235,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bbc_resamples: args.bbc_resamples,
     };
 
-    // Finished permutations of an interrupted run are reused (module `checkpoint`).
+    // Finished permutations of an interrupted run are reused (module `checkpoint`), also by
+    // a rerun with another --permutations.
     let ck = match args.permutations {
-        Some(_) => Some(Checkpoint::open(
+        Some(r) => Some(Checkpoint::open(
             &args.out,
-            "cv",
-            &fingerprint(&args)?,
+            &run_key(&args, r)?,
             checkpoint::abort_after_from_env()?,
         )?),
         None => None,
@@ -322,28 +323,74 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The fingerprint of a run's checkpoint: every argument that changes the result (the
-/// input files by content, not by path) and the inputs' SHA-256.
-fn fingerprint(args: &Args) -> anyhow::Result<String> {
-    let mut settings = args.clone();
-    settings.table = PathBuf::new();
-    settings.external_table = None;
-    settings.robust_features = None;
-    settings.out = PathBuf::new();
-    settings.plots = None;
-    let mut inputs = vec![("table".to_string(), hash_path(&args.table)?)];
+/// The key of a run's checkpoint: every argument that changes a permutation's estimate,
+/// and the input files by content (a moved table is the same table).
+///
+/// `--permutations` is the item count, not part of the key: permutation `i` draws its
+/// outcomes and folds only from streams labelled `cv/perm/{i}`
+/// ([`permutation_test_resumable`]), so its estimate does not depend on the total. A rerun
+/// with more permutations keeps the finished ones and computes the others; one with fewer
+/// uses the first ones, exactly those an uninterrupted run with the smaller count draws.
+/// The p-value is computed afresh from the permutations of the run.
+fn run_key(args: &Args, permutations: usize) -> anyhow::Result<RunKey> {
+    let table = hash_path(&args.table)?;
+    let mut key = RunKey::new("cv")
+        .setting("", &key_settings(args))
+        .input("table", &args.table, &table);
     if let Some(p) = &args.external_table {
-        inputs.push(("external_table".to_string(), hash_path(p)?));
+        key = key.input("external table", p, &hash_path(p)?);
     }
     if let Some(p) = &args.robust_features {
-        inputs.push(("robust_features".to_string(), hash_path(p)?));
+        key = key.input("robust features", p, &hash_path(p)?);
     }
-    Ok(checkpoint::fingerprint(
-        "cv",
-        &json!(format!("{settings:?}")),
-        &inputs,
-    ))
+    Ok(key.items("permutations", permutations))
 }
+
+/// The settings of [`run_key`], named after the arguments: every field of [`Args`] but
+/// those in `NOT_SETTINGS` (a unit test holds the two lists together).
+fn key_settings(args: &Args) -> Value {
+    let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_string());
+    json!({
+        "outcome": args.outcome,
+        "time": args.time,
+        "event": args.event,
+        "id": args.id,
+        "ignore": args.ignore,
+        "missing": name(args.missing.to_possible_value()),
+        "model": args.model.and_then(|m| name(m.to_possible_value())),
+        "ties": args.ties,
+        "alpha": args.alpha,
+        "selection": name(args.selection.to_possible_value()),
+        "k": args.k,
+        "prune_correlation": args.prune_correlation,
+        "n_lambda": args.n_lambda,
+        "lambda_min_ratio": args.lambda_min_ratio,
+        "c": args.c,
+        "no_standardize": args.no_standardize,
+        "outer": args.outer,
+        "inner": args.inner,
+        "repeats": args.repeats,
+        "folds_column": args.folds_column,
+        "leaky": args.leaky,
+        "permutation_repeats": args.permutation_repeats,
+        "bbc_resamples": args.bbc_resamples,
+        "cohort_column": args.cohort_column,
+        "development": args.development,
+        "seed": args.seed,
+    })
+}
+
+/// The arguments of [`Args`] that are not settings of [`run_key`]: inputs (keyed by
+/// content), outputs, and the item count.
+#[cfg(test)]
+const NOT_SETTINGS: [&str; 6] = [
+    "table",
+    "external_table",
+    "robust_features",
+    "out",
+    "plots",
+    "permutations",
+];
 
 fn pipeline(args: &Args, survival: bool) -> anyhow::Result<Pipeline> {
     let model = args.model.unwrap_or(if survival {
@@ -788,5 +835,57 @@ fn summary_log(
             e.ci_upper,
             e.ci_method
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn every_argument_is_a_key_setting_or_listed_as_none() {
+        // A new argument that changes results must not be left out of the checkpoint's key.
+        let argv = [
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--out",
+            "o.json",
+        ];
+        let args = Cli::try_parse_from(argv).unwrap().args;
+        let debug = format!("{args:#?}");
+        let fields: BTreeSet<String> = debug
+            .lines()
+            .filter_map(|l| l.strip_prefix("    "))
+            .filter_map(|l| l.split_once(':').map(|(name, _)| name))
+            .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .map(str::to_string)
+            .collect();
+        let mut listed: BTreeSet<String> = key_settings(&args)
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert!(fields.len() > 20, "{fields:?}");
+        for f in NOT_SETTINGS {
+            assert!(
+                listed.insert(f.to_string()),
+                "{f} is both a setting and not one"
+            );
+        }
+        assert_eq!(fields, listed);
     }
 }
