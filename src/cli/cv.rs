@@ -48,6 +48,9 @@ inputs (a checkpoint of other arguments is refused, naming what differs),
 and it is removed when the run finishes. A rerun with more --permutations
 keeps the finished ones and adds the others; one with fewer uses the first.";
 
+/// Elastic-net mixings tried by the enet models when `--alpha` is not given.
+pub const DEFAULT_ALPHA: [f64; 3] = [0.1, 0.5, 0.9];
+
 /// Model and penalty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModelArg {
@@ -111,9 +114,10 @@ pub struct Args {
     /// Tied event times of Cox models.
     #[arg(long, default_value = "efron", value_parser = ["efron", "breslow"])]
     pub ties: String,
-    /// Elastic-net mixings tried by the enet models (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,0.9")]
-    pub alpha: Vec<f64>,
+    /// Elastic-net mixings tried by logistic-enet and cox-enet (comma separated;
+    /// default 0.1,0.5,0.9); an error with other models, which ignore it.
+    #[arg(long, value_delimiter = ',', value_name = "A")]
+    pub alpha: Option<Vec<f64>>,
     /// Ranking step before the model.
     #[arg(long, value_enum, default_value = "univariate")]
     pub selection: SelectionArg,
@@ -359,7 +363,7 @@ fn key_settings(args: &Args) -> Value {
         "missing": name(args.missing.to_possible_value()),
         "model": args.model.and_then(|m| name(m.to_possible_value())),
         "ties": args.ties,
-        "alpha": args.alpha,
+        "alpha": args.alpha.clone().unwrap_or_else(|| DEFAULT_ALPHA.to_vec()),
         "selection": name(args.selection.to_possible_value()),
         "k": args.k,
         "prune_correlation": args.prune_correlation,
@@ -403,13 +407,32 @@ fn pipeline(args: &Args, survival: bool) -> anyhow::Result<Pipeline> {
     } else {
         Ties::Efron
     };
+    let enet = matches!(model, ModelArg::LogisticEnet | ModelArg::CoxEnet);
+    if let (Some(alpha), false) = (&args.alpha, enet) {
+        // Silently ignoring it would report a model other than the one asked for.
+        let given: Vec<String> = alpha.iter().map(f64::to_string).collect();
+        bail!(
+            "--alpha {}: model {}{} does not mix penalties (only logistic-enet and \
+             cox-enet use --alpha); leave --alpha out or choose an enet --model",
+            given.join(","),
+            model
+                .to_possible_value()
+                .map_or(String::new(), |v| v.get_name().to_string()),
+            if args.model.is_none() {
+                " (the default)"
+            } else {
+                ""
+            }
+        );
+    }
+    let mixings = || args.alpha.clone().unwrap_or_else(|| DEFAULT_ALPHA.to_vec());
     let (family, alpha) = match model {
         ModelArg::LogisticL1 => (Family::Logistic, vec![1.0]),
         ModelArg::LogisticL2 => (Family::Logistic, vec![0.0]),
-        ModelArg::LogisticEnet => (Family::Logistic, args.alpha.clone()),
+        ModelArg::LogisticEnet => (Family::Logistic, mixings()),
         ModelArg::CoxL1 => (Family::Cox(ties), vec![1.0]),
         ModelArg::CoxL2 => (Family::Cox(ties), vec![0.0]),
-        ModelArg::CoxEnet => (Family::Cox(ties), args.alpha.clone()),
+        ModelArg::CoxEnet => (Family::Cox(ties), mixings()),
     };
     let ranker = match (args.selection, survival) {
         (SelectionArg::Univariate, false) | (SelectionArg::T, _) => Ranker::T,
@@ -887,5 +910,46 @@ mod tests {
             );
         }
         assert_eq!(fields, listed);
+    }
+
+    #[test]
+    fn alpha_is_refused_for_models_without_mixing() {
+        let base = [
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--out",
+            "o.json",
+        ];
+        let parse = |extra: &[&str]| {
+            let argv: Vec<&str> = base.iter().chain(extra).copied().collect();
+            Cli::try_parse_from(argv).unwrap().args
+        };
+        let e = pipeline(&parse(&["--alpha", "0.5"]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--alpha 0.5: model logistic-l1 (the default)"),
+            "{e}"
+        );
+        let e = pipeline(&parse(&["--model", "cox-l2", "--alpha", "0.2,0.7"]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--alpha 0.2,0.7: model cox-l2 does not mix"),
+            "{e}"
+        );
+
+        // The enet models take it, and use the default grid without it.
+        let p = pipeline(
+            &parse(&["--model", "logistic-enet", "--alpha", "0.3"]),
+            false,
+        );
+        assert_eq!(p.unwrap().alpha_grid, [0.3]);
+        let p = pipeline(&parse(&["--model", "cox-enet"]), true).unwrap();
+        assert_eq!(p.alpha_grid, DEFAULT_ALPHA);
+        assert_eq!(pipeline(&parse(&[]), false).unwrap().alpha_grid, [1.0]);
     }
 }
