@@ -32,8 +32,8 @@
 //! rerun with *more* replicates or permutations keeps the finished ones and computes only
 //! the new ones, and writes what an uninterrupted run with the larger count writes. A rerun
 //! with *fewer* uses the first ones (by the same argument it writes what an uninterrupted
-//! run with the smaller count writes); the others stay in the file for a later rerun with
-//! more. Refusing would only throw finished work away. Where an item's result depends on
+//! run with the smaller count writes) and ignores the others, which stay in the file until
+//! the run finishes. Refusing would only throw finished work away. Where an item's result depends on
 //! the total (`audit`: each scenario's report is built from `--reps` null replicates), the
 //! count stays in the key and the refusal says why ([`RunKey::setting_fixed`]).
 //!
@@ -592,7 +592,7 @@ fn log_count_change(path: &Path, stored: &Value, key: &RunKey) {
     } else if *now < before {
         tracing::info!(
             "{}: the checkpoint's run asked for {before} {noun}, this one for {now}; the \
-             first {now} are used and the others kept in the file",
+             finished ones among the first {now} are used, the others ignored",
             path.display()
         );
     }

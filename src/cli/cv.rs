@@ -338,9 +338,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The p-value is computed afresh from the permutations of the run.
 fn run_key(args: &Args, permutations: usize) -> anyhow::Result<RunKey> {
     let table = hash_path(&args.table)?;
-    let mut key = RunKey::new("cv")
-        .setting("", &key_settings(args))
-        .input("table", &args.table, &table);
+    let mut key =
+        RunKey::new("cv")
+            .setting("", &key_settings(args))
+            .input("table", &args.table, &table);
     if let Some(p) = &args.external_table {
         key = key.input("external table", p, &hash_path(p)?);
     }
