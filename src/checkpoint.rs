@@ -33,9 +33,10 @@
 //! the new ones, and writes what an uninterrupted run with the larger count writes. A rerun
 //! with *fewer* uses the first ones (by the same argument it writes what an uninterrupted
 //! run with the smaller count writes) and ignores the others, which stay in the file until
-//! the run finishes. Refusing would only throw finished work away. Where an item's result depends on
-//! the total (`audit`: each scenario's report is built from `--reps` null replicates), the
-//! count stays in the key and the refusal says why ([`RunKey::setting_fixed`]).
+//! the run finishes. Refusing would only throw finished work away. Where an item's result
+//! depends on the total (`audit`: each scenario's report is built from `--reps` null
+//! replicates), the count stays in the key and the refusal says why
+//! ([`RunKey::setting_fixed`]).
 //!
 //! # Crashes
 //! A record is written with a single `write` call on a file opened for appending, so a
