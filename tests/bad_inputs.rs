@@ -1338,3 +1338,34 @@ case!(
         ])
     }
 );
+
+// `--alpha` mixes L1 and L2 penalties: a model without mixing would silently ignore it.
+case!(
+    cv_alpha_with_a_model_without_mixing,
+    2,
+    [
+        "--alpha 0.5",
+        "model logistic-l2",
+        "only logistic-enet and cox-enet"
+    ],
+    |d| {
+        put(
+            d,
+            "t.csv",
+            b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n5,0,1,1\n",
+        );
+        args(&[
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--model",
+            "logistic-l2",
+            "--alpha",
+            "0.5",
+            "--out",
+            "o.json",
+        ])
+    }
+);

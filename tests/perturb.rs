@@ -178,7 +178,26 @@ fn perturb_is_thread_independent_resumable_and_feeds_stability() {
     assert_eq!(o.status.code(), Some(2));
     let o = perturb(&cohort, &config, &other, &["--seed", "8"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("checkpoint of a different run"));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(msg.contains("checkpoint of a different run: seed: checkpoint 7, this run 8;"));
+    assert!(msg.contains("remove the folder to start over"), "{msg}");
+    // A changed config setting is named by its path in the config.
+    let config2 = tmp.path().join("perturb2.toml");
+    std::fs::write(&config2, CONFIG.replace("repeats = 2", "repeats = 3")).unwrap();
+    let o = perturb(&cohort, &config2, &other, &[], None);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        msg.contains("config.perturbation.repeats: checkpoint 2, this run 3"),
+        "{msg}"
+    );
+    // A manifest of an earlier radaudit (a bare hash) is refused too.
+    let manifest = tmp.path().join("other.csv.parts/manifest");
+    std::fs::write(&manifest, format!("{}\n", "0f".repeat(32))).unwrap();
+    let o = perturb(&cohort, &config, &other, &[], None);
+    assert_eq!(o.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert!(msg.contains("not a radaudit checkpoint"), "{msg}");
 
     // The table feeds `radaudit stability`.
     let stab = tmp.path().join("stability.csv");

@@ -34,6 +34,7 @@ pub enum FailOn {
 ///
 /// An interrupted run resumes from DIR.checkpoint (next to DIR) when rerun
 /// with the same arguments and files; it is removed when the run finishes.
+/// A rerun with another --reps is refused (every report depends on it).
 ///
 /// With --shard I/N the run audits part I of N of the scenario files into
 /// DIR.parts/; `radaudit merge DIR.parts/*.json --out DIR` then writes the
@@ -105,8 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ids = item_ids(&args, &files);
     let ck = Checkpoint::open(
         &args.out,
-        "audit",
-        &fingerprint(&args, &files, &parsed, &ids)?,
+        &run_key(&args, &files, &parsed, &ids)?,
         checkpoint::abort_after_from_env()?,
     )?;
     // Reports are drafted in a folder of this process beside the checkpoint, so two runs
@@ -224,32 +224,57 @@ fn item_ids(args: &Args, files: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// The fingerprint of a run's checkpoint: the settings, and per scenario file its id,
-/// its hash with its parse status, and the hashes of the tables its `[data]` reads.
-fn fingerprint(
+/// The key of a run's checkpoint: the settings; per scenario file its content, its
+/// parse status and its keys (so a refusal names the value that changed, e.g.
+/// `a.toml: claim.value`); and the tables its `[data]` reads.
+///
+/// `--reps` stays in the key: an item is a scenario's whole report, built from null
+/// simulations of up to `--reps` replicates whose stopping point and p-value depend on
+/// that count, so a finished scenario cannot be extended to more replicates.
+fn run_key(
     args: &Args,
     files: &[PathBuf],
     parsed: &[Parsed],
     ids: &[String],
-) -> anyhow::Result<String> {
-    let mut inputs = Vec::new();
+) -> anyhow::Result<checkpoint::RunKey> {
+    let mut key = checkpoint::RunKey::new("audit")
+        .setting("seed", &args.seed)
+        .setting_fixed(
+            "reps",
+            &args.reps,
+            "each finished scenario's report is built from null simulations of up to \
+             --reps replicates, whose stopping point and p-value depend on that count, \
+             so it cannot be extended",
+        );
     for (k, id) in ids.iter().enumerate() {
-        inputs.push((id.clone(), input_hash(&files[k], &parsed[k])?));
+        key = key.input(&format!("scenario {id}"), &files[k], &hash_path(&files[k])?);
+        let status = match &parsed[k] {
+            Parsed::Ready(_) => "ready",
+            Parsed::Invalid(_) => "invalid",
+            Parsed::Duplicate(_) => "duplicate",
+        };
+        key = key.setting(&format!("{id}: status"), &status);
+        // The keys of a file that is TOML at all (the parse status covers the others).
+        let text = std::fs::read_to_string(&files[k]).unwrap_or_default();
+        if let Ok(table) = toml::from_str::<toml::Table>(&text) {
+            key = key.setting(&format!("{id}:"), &table);
+        }
         if let Parsed::Ready(s) = &parsed[k] {
-            let tables = s.data.iter().flat_map(|d| {
-                std::iter::once(&d.table)
-                    .chain(&d.validation_table)
-                    .chain(&d.stability)
-            });
-            for t in tables {
+            let Some(d) = &s.data else { continue };
+            let tables = [
+                ("table", Some(&d.table)),
+                ("validation_table", d.validation_table.as_ref()),
+                ("stability", d.stability.as_ref()),
+            ];
+            for (what, path) in tables {
+                let Some(t) = path else { continue };
                 // An unreadable table fails the scenario; its message is in the item.
                 let h = hash_path(t).unwrap_or_else(|e| format!("unreadable ({e})"));
-                inputs.push((format!("{id} {}", t.display()), h));
+                key = key.input(&format!("{id} [data] {what}"), t, &h);
             }
         }
     }
-    let settings = json!({"reps": args.reps, "seed": args.seed});
-    Ok(checkpoint::fingerprint("audit", &settings, &inputs))
+    Ok(key)
 }
 
 /// Writes the index, prints one `slug<TAB>verdict` line per claim, lists the scenario

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use serde_json::{json, Value};
 
-use crate::checkpoint::{self, Checkpoint, ItemStore, NoStore};
+use crate::checkpoint::{self, Checkpoint, ItemStore, NoStore, RunKey};
 use crate::model::cox::Ties;
 use crate::model::cv::{
     external_validation, family_label, nested_cv, permutation_test_resumable, CvDesign, CvResult,
@@ -44,8 +44,12 @@ runs the filter on all rows and reports both.
 
 With --permutations, finished permutations are kept in OUT.checkpoint; an
 interrupted run resumes from it when rerun with the same arguments and
-inputs (a checkpoint of other arguments is refused), and it is removed
-when the run finishes.";
+inputs (a checkpoint of other arguments is refused, naming what differs),
+and it is removed when the run finishes. A rerun with more --permutations
+keeps the finished ones and adds the others; one with fewer uses the first.";
+
+/// Elastic-net mixings tried by the enet models when `--alpha` is not given.
+pub const DEFAULT_ALPHA: [f64; 3] = [0.1, 0.5, 0.9];
 
 /// Model and penalty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,9 +114,10 @@ pub struct Args {
     /// Tied event times of Cox models.
     #[arg(long, default_value = "efron", value_parser = ["efron", "breslow"])]
     pub ties: String,
-    /// Elastic-net mixings tried by the enet models (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "0.1,0.5,0.9")]
-    pub alpha: Vec<f64>,
+    /// Elastic-net mixings tried by logistic-enet and cox-enet (comma separated;
+    /// default 0.1,0.5,0.9); an error with other models, which ignore it.
+    #[arg(long, value_delimiter = ',', value_name = "A")]
+    pub alpha: Option<Vec<f64>>,
     /// Ranking step before the model.
     #[arg(long, value_enum, default_value = "univariate")]
     pub selection: SelectionArg,
@@ -234,12 +239,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bbc_resamples: args.bbc_resamples,
     };
 
-    // Finished permutations of an interrupted run are reused (module `checkpoint`).
+    // Finished permutations of an interrupted run are reused (module `checkpoint`), also by
+    // a rerun with another --permutations.
     let ck = match args.permutations {
-        Some(_) => Some(Checkpoint::open(
+        Some(r) => Some(Checkpoint::open(
             &args.out,
-            "cv",
-            &fingerprint(&args)?,
+            &run_key(&args, r)?,
             checkpoint::abort_after_from_env()?,
         )?),
         None => None,
@@ -322,28 +327,75 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The fingerprint of a run's checkpoint: every argument that changes the result (the
-/// input files by content, not by path) and the inputs' SHA-256.
-fn fingerprint(args: &Args) -> anyhow::Result<String> {
-    let mut settings = args.clone();
-    settings.table = PathBuf::new();
-    settings.external_table = None;
-    settings.robust_features = None;
-    settings.out = PathBuf::new();
-    settings.plots = None;
-    let mut inputs = vec![("table".to_string(), hash_path(&args.table)?)];
+/// The key of a run's checkpoint: every argument that changes a permutation's estimate,
+/// and the input files by content (a moved table is the same table).
+///
+/// `--permutations` is the item count, not part of the key: permutation `i` draws its
+/// outcomes and folds only from streams labelled `cv/perm/{i}`
+/// ([`permutation_test_resumable`]), so its estimate does not depend on the total. A rerun
+/// with more permutations keeps the finished ones and computes the others; one with fewer
+/// uses the first ones, exactly those an uninterrupted run with the smaller count draws.
+/// The p-value is computed afresh from the permutations of the run.
+fn run_key(args: &Args, permutations: usize) -> anyhow::Result<RunKey> {
+    let table = hash_path(&args.table)?;
+    let mut key =
+        RunKey::new("cv")
+            .setting("", &key_settings(args))
+            .input("table", &args.table, &table);
     if let Some(p) = &args.external_table {
-        inputs.push(("external_table".to_string(), hash_path(p)?));
+        key = key.input("external table", p, &hash_path(p)?);
     }
     if let Some(p) = &args.robust_features {
-        inputs.push(("robust_features".to_string(), hash_path(p)?));
+        key = key.input("robust features", p, &hash_path(p)?);
     }
-    Ok(checkpoint::fingerprint(
-        "cv",
-        &json!(format!("{settings:?}")),
-        &inputs,
-    ))
+    Ok(key.items("permutations", permutations))
 }
+
+/// The settings of [`run_key`], named after the arguments: every field of [`Args`] but
+/// those in `NOT_SETTINGS` (a unit test holds the two lists together).
+fn key_settings(args: &Args) -> Value {
+    let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_string());
+    json!({
+        "outcome": args.outcome,
+        "time": args.time,
+        "event": args.event,
+        "id": args.id,
+        "ignore": args.ignore,
+        "missing": name(args.missing.to_possible_value()),
+        "model": args.model.and_then(|m| name(m.to_possible_value())),
+        "ties": args.ties,
+        "alpha": args.alpha.clone().unwrap_or_else(|| DEFAULT_ALPHA.to_vec()),
+        "selection": name(args.selection.to_possible_value()),
+        "k": args.k,
+        "prune_correlation": args.prune_correlation,
+        "n_lambda": args.n_lambda,
+        "lambda_min_ratio": args.lambda_min_ratio,
+        "c": args.c,
+        "no_standardize": args.no_standardize,
+        "outer": args.outer,
+        "inner": args.inner,
+        "repeats": args.repeats,
+        "folds_column": args.folds_column,
+        "leaky": args.leaky,
+        "permutation_repeats": args.permutation_repeats,
+        "bbc_resamples": args.bbc_resamples,
+        "cohort_column": args.cohort_column,
+        "development": args.development,
+        "seed": args.seed,
+    })
+}
+
+/// The arguments of [`Args`] that are not settings of [`run_key`]: inputs (keyed by
+/// content), outputs, and the item count.
+#[cfg(test)]
+const NOT_SETTINGS: [&str; 6] = [
+    "table",
+    "external_table",
+    "robust_features",
+    "out",
+    "plots",
+    "permutations",
+];
 
 fn pipeline(args: &Args, survival: bool) -> anyhow::Result<Pipeline> {
     let model = args.model.unwrap_or(if survival {
@@ -356,13 +408,32 @@ fn pipeline(args: &Args, survival: bool) -> anyhow::Result<Pipeline> {
     } else {
         Ties::Efron
     };
+    let enet = matches!(model, ModelArg::LogisticEnet | ModelArg::CoxEnet);
+    if let (Some(alpha), false) = (&args.alpha, enet) {
+        // Silently ignoring it would report a model other than the one asked for.
+        let given: Vec<String> = alpha.iter().map(f64::to_string).collect();
+        bail!(
+            "--alpha {}: model {}{} does not mix penalties (only logistic-enet and \
+             cox-enet use --alpha); leave --alpha out or choose an enet --model",
+            given.join(","),
+            model
+                .to_possible_value()
+                .map_or(String::new(), |v| v.get_name().to_string()),
+            if args.model.is_none() {
+                " (the default)"
+            } else {
+                ""
+            }
+        );
+    }
+    let mixings = || args.alpha.clone().unwrap_or_else(|| DEFAULT_ALPHA.to_vec());
     let (family, alpha) = match model {
         ModelArg::LogisticL1 => (Family::Logistic, vec![1.0]),
         ModelArg::LogisticL2 => (Family::Logistic, vec![0.0]),
-        ModelArg::LogisticEnet => (Family::Logistic, args.alpha.clone()),
+        ModelArg::LogisticEnet => (Family::Logistic, mixings()),
         ModelArg::CoxL1 => (Family::Cox(ties), vec![1.0]),
         ModelArg::CoxL2 => (Family::Cox(ties), vec![0.0]),
-        ModelArg::CoxEnet => (Family::Cox(ties), args.alpha.clone()),
+        ModelArg::CoxEnet => (Family::Cox(ties), mixings()),
     };
     let ranker = match (args.selection, survival) {
         (SelectionArg::Univariate, false) | (SelectionArg::T, _) => Ranker::T,
@@ -788,5 +859,98 @@ fn summary_log(
             e.ci_upper,
             e.ci_method
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn every_argument_is_a_key_setting_or_listed_as_none() {
+        // A new argument that changes results must not be left out of the checkpoint's key.
+        let argv = [
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--out",
+            "o.json",
+        ];
+        let args = Cli::try_parse_from(argv).unwrap().args;
+        let debug = format!("{args:#?}");
+        let fields: BTreeSet<String> = debug
+            .lines()
+            .filter_map(|l| l.strip_prefix("    "))
+            .filter_map(|l| l.split_once(':').map(|(name, _)| name))
+            .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .map(str::to_string)
+            .collect();
+        let mut listed: BTreeSet<String> = key_settings(&args)
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert!(fields.len() > 20, "{fields:?}");
+        for f in NOT_SETTINGS {
+            assert!(
+                listed.insert(f.to_string()),
+                "{f} is both a setting and not one"
+            );
+        }
+        assert_eq!(fields, listed);
+    }
+
+    #[test]
+    fn alpha_is_refused_for_models_without_mixing() {
+        let base = [
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--out",
+            "o.json",
+        ];
+        let parse = |extra: &[&str]| {
+            let argv: Vec<&str> = base.iter().chain(extra).copied().collect();
+            Cli::try_parse_from(argv).unwrap().args
+        };
+        let e = pipeline(&parse(&["--alpha", "0.5"]), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--alpha 0.5: model logistic-l1 (the default)"),
+            "{e}"
+        );
+        let e = pipeline(&parse(&["--model", "cox-l2", "--alpha", "0.2,0.7"]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--alpha 0.2,0.7: model cox-l2 does not mix"),
+            "{e}"
+        );
+
+        // The enet models take it, and use the default grid without it.
+        let p = pipeline(
+            &parse(&["--model", "logistic-enet", "--alpha", "0.3"]),
+            false,
+        );
+        assert_eq!(p.unwrap().alpha_grid, [0.3]);
+        let p = pipeline(&parse(&["--model", "cox-enet"]), true).unwrap();
+        assert_eq!(p.alpha_grid, DEFAULT_ALPHA);
+        assert_eq!(pipeline(&parse(&[]), false).unwrap().alpha_grid, [1.0]);
     }
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use serde_json::json;
 
-use crate::checkpoint::{self, Checkpoint};
+use crate::checkpoint::{self, Checkpoint, RunKey};
 use crate::model::select::Selection;
 use crate::null::{
     self, FeatureCorrelation, ModelKind, NullDesign, NullResult, RepValue, StopRule, Validation,
@@ -52,7 +52,9 @@ pub enum DesignArg {
 ///     --claimed 0.80 --reps 1000 --seed 1 --out null.json --plot null.svg
 ///
 /// An interrupted run resumes from null.json.checkpoint when rerun with the
-/// same arguments (it is removed when the run finishes).
+/// same arguments (it is removed when the run finishes). A rerun with a
+/// larger --reps keeps the finished replicates and adds the others; one with
+/// a smaller --reps uses the first ones.
 ///
 /// With --shard I/N the run computes part I of N of the replicates into
 /// null.json.parts/ and `radaudit merge` writes null.json. A sharded run
@@ -259,12 +261,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return run_shard(&args, &design, &rule, spec);
     }
 
-    // Finished replicates of an interrupted run are reused (module `checkpoint`).
-    let fingerprint = checkpoint::fingerprint("null", &run_settings(&args, &design, &rule), &[]);
+    // Finished replicates of an interrupted run are reused (module `checkpoint`), also by a
+    // rerun with another --reps.
     let ck = Checkpoint::open(
         &args.out,
-        "null",
-        &fingerprint,
+        &run_key(&args, &design, &rule),
         checkpoint::abort_after_from_env()?,
     )?;
 
@@ -287,7 +288,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The settings that change the result (the checkpoint's and the parts' fingerprint).
+/// The key of a run's checkpoint: the settings that change a replicate's value.
+///
+/// `--reps` is the item count, not part of the key: replicate `r` draws only from stream
+/// `null/{r}` ([`null::run_null_resumable`]), so its value does not depend on the total,
+/// and a rerun with more replicates keeps the finished ones and computes the others. A
+/// rerun with fewer uses the first ones, which are exactly the replicates an uninterrupted
+/// run with the smaller count draws (the sequential stopping rule is replayed by the run
+/// over the values in order, so it reaches the same stopping point either way).
+fn run_key(args: &Args, design: &NullDesign, rule: &StopRule) -> RunKey {
+    RunKey::new("null")
+        .setting("design", design)
+        .setting("seed", &args.seed)
+        .setting("claimed", &args.claimed.map(f64_text))
+        .setting("stop_rule", rule)
+        .items("replicates", args.reps)
+}
+
+/// The settings that change the result (the parts' fingerprint of a sharded run).
 fn run_settings(args: &Args, design: &NullDesign, rule: &StopRule) -> serde_json::Value {
     json!({
         "design": design,

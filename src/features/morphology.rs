@@ -17,8 +17,6 @@
 //! Not implemented: the oriented minimum bounding box (ZH1A, IQYR) and minimum-volume
 //! enclosing ellipsoid (SWZ1, BRI8) densities; IBSI gives reference values for neither on
 //! the CT configurations A-C.
-// TODO(morphology): reproduce PyRadiomics' marching-cubes triangulation in PyRadiomics
-// mode (its shape mesh rows miss 0.1 %).
 // TODO(morphology): OMBB and MVEE densities (IBSI has values for the digital phantom
 // OMBB and config E OMBB area only).
 

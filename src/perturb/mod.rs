@@ -110,13 +110,15 @@ pub enum PerturbError {
     },
     /// The checkpoint folder belongs to another run (other cohort, config, plan or seed).
     #[error(
-        "{}: checkpoint of a different run (cohort, config, plan, names or seed changed); \
-         remove the folder to start over",
+        "{}: checkpoint of a different run: {reason}; rerun with its cohort, config, names \
+         and seed to resume it, or remove the folder to start over",
         dir.display()
     )]
     StaleCheckpoint {
         /// The checkpoint folder.
         dir: std::path::PathBuf,
+        /// What differs (module `crate::checkpoint`).
+        reason: String,
     },
     /// The checkpoint folder holds the parts of a sharded run (`--shard`).
     #[error(

@@ -8,12 +8,12 @@
 //!
 //! # Resuming
 //! Every finished item is written at once (atomically) to a checkpoint folder beside the
-//! output (`LONG.csv.parts/`), as its rows already formatted, with a manifest hashing
+//! output (`LONG.csv.parts/`), as its rows already formatted, with a manifest holding
 //! what determines the result (cohort rows, config with its plan, names, seed). A rerun
 //! with the same manifest skips the finished items; the table is then assembled from the
 //! parts in the fixed order (case, `none`, settings, replicates), so an interrupted and
 //! resumed run writes the same bytes as an uninterrupted one. A folder from another run
-//! is refused. The folder is removed once the table is written.
+//! is refused, naming what differs. The folder is removed once the table is written.
 //!
 //! This checkpoint serves one process. To spread a run over machines, `radaudit perturb
 //! --shard I/N` computes part of the items (`cli::perturb`, module `shard`), and
@@ -29,10 +29,10 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::chain::{self, CaseBase, Plan, Setting};
 use super::{PerturbError, Sample};
+use crate::checkpoint::{KeyMatch, RunKey};
 use crate::features::config::{ExtractConfig, Names};
 use crate::features::extract::{extract_in_frame, rename, Case};
 use crate::features::FeatureList;
@@ -390,34 +390,31 @@ fn part_path(dir: &Path, ci: usize, ii: usize) -> PathBuf {
     dir.join(format!("{ci:06}-{ii:06}.part"))
 }
 
-/// SHA-256 of everything that determines the table.
-fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> String {
-    let mut h = Sha256::new();
-    // v2: noise keyed by scan voxel and steps on their boxes (2026-12-05); parts of a
-    // v1 run would mix two noise streams.
-    h.update(b"radaudit-perturb-v2\0");
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    h.update(toml::to_string(config).unwrap_or_default().as_bytes());
-    h.update(opts.seed.to_le_bytes());
-    h.update(format!("{:?}", opts.names).as_bytes());
-    for c in cases {
-        h.update(
-            format!(
-                "\0{}\0{}\0{}\0{}",
-                c.id,
-                c.image.display(),
-                c.mask.display(),
-                c.label
-            )
-            .as_bytes(),
+/// The key of everything that determines the table, field by field (module
+/// `crate::checkpoint`), so a refusal names what changed.
+fn manifest(cases: &[Case], config: &ExtractConfig, opts: &RunOptions) -> RunKey {
+    // streams v2: noise keyed by scan voxel and steps on their boxes (2026-12-05); parts
+    // of a v1 run would mix two noise streams.
+    let mut key = RunKey::new("perturb")
+        .setting("streams", &"v2")
+        .setting("config", config)
+        .setting("seed", &opts.seed)
+        .setting("names", &format!("{:?}", opts.names));
+    for (k, c) in cases.iter().enumerate() {
+        let row = format!(
+            "{} {} {} {}",
+            c.id,
+            c.image.display(),
+            c.mask.display(),
+            c.label
         );
+        key = key.setting(&format!("cohort row {}", k + 1), &row);
     }
-    let digest: [u8; 32] = h.finalize().into();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    key
 }
 
 /// Creates the checkpoint folder with its manifest, or checks an existing one.
-fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
+fn open_checkpoint(dir: &Path, manifest: &RunKey) -> Result<(), PerturbError> {
     let file = dir.join("manifest");
     if dir.exists() && !file.exists() && holds_shard_parts(dir) {
         return Err(PerturbError::ShardedParts {
@@ -426,15 +423,21 @@ fn open_checkpoint(dir: &Path, manifest: &str) -> Result<(), PerturbError> {
     }
     if dir.exists() {
         let found = std::fs::read_to_string(&file).unwrap_or_default();
-        if found.trim() != manifest {
+        let reason = match manifest.compare_text(&found) {
+            KeyMatch::Same => None,
+            KeyMatch::Differs(d) => Some(d.join("; ")),
+            KeyMatch::Unreadable(r) => Some(r),
+        };
+        if let Some(reason) = reason {
             return Err(PerturbError::StaleCheckpoint {
                 dir: dir.to_path_buf(),
+                reason,
             });
         }
         tracing::info!("resuming from {}", dir.display());
         return Ok(());
     }
-    write_atomic(&file, format!("{manifest}\n").as_bytes())?;
+    write_atomic(&file, format!("{}\n", manifest.header()).as_bytes())?;
     Ok(())
 }
 
