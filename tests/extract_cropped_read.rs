@@ -19,8 +19,26 @@ fn data(rel: &str) -> PathBuf {
 
 #[test]
 fn cropped_nrrd_read_gives_the_whole_image_features() {
-    for preset in ["pyradiomics-default", "ibsi-c", "ibsi-e"] {
-        let config = ExtractConfig::preset(preset).unwrap();
+    // A PyRadiomics-like config with filters of finite reach (the box then grows by
+    // their reach) besides the presets.
+    let filtered: ExtractConfig = toml::from_str(
+        "discretisation = { bin-width = { width = 25.0, origin = \"pyradiomics\" } }\n\
+         texture = { mode = \"pyradiomics\" }\n\
+         [preprocess.resample]\nspacing = [1.0, 1.0, 1.0]\ninterpolator = \"linear\"\nmask_interpolator = \"linear\"\n\
+         [[filters]]\nfilter = \"log\"\nsigma_mm = 3.0\n\
+         [[filters]]\nfilter = \"pyradiomics-log\"\nsigma_mm = 1.0\n\
+         [[filters]]\nfilter = \"wavelet\"\nwavelet = \"coif1\"\nsubband = \"LLH\"\n",
+    )
+    .unwrap();
+    let configs = ["pyradiomics-default", "ibsi-c", "ibsi-e", "filtered"].map(|p| {
+        let c = if p == "filtered" {
+            filtered.clone()
+        } else {
+            ExtractConfig::preset(p).unwrap()
+        };
+        (p, c)
+    });
+    for (preset, config) in configs {
         for case in ["brain1", "breast1", "lung1", "lung2"] {
             let (img_path, mask_path) = (
                 data(&format!("{case}_image.nrrd")),

@@ -529,3 +529,99 @@ fn perturbing_the_crop_equals_perturbing_the_whole_scan() {
         }
     }
 }
+
+/// [`CROP_CONFIG`] with filters of finite reach (IBSI LoG, Laws energy, a level-2
+/// wavelet, Gabor) and PyRadiomics' recursive LoG.
+const FILTER_CONFIG: &str = r#"
+discretisation = { bin-count = 16 }
+texture = { mode = "pyradiomics" }
+
+[[filters]]
+filter = "log"
+sigma_mm = 2.0
+[[filters]]
+filter = "laws"
+kernel = "L5E5S5"
+energy_delta = 2
+[[filters]]
+filter = "wavelet"
+wavelet = "db2"
+subband = "HLH"
+level = 2
+[[filters]]
+filter = "gabor"
+sigma_mm = 2.0
+lambda_mm = 3.0
+gamma = 1.0
+theta_step_deg = 90.0
+[[filters]]
+filter = "pyradiomics-log"
+sigma_mm = 1.0
+
+[perturbation]
+repeats = 1
+noise_sigma = "estimate"
+rotation = [5.0]
+translation = [[0.3, -0.6, 0.4]]
+spacing = [[1.0, 1.0, 2.0]]
+noise = [1.0]
+volume = [0.25]
+contour = [true]
+supervoxels = { count = 12 }
+"#;
+
+#[test]
+fn filtered_features_from_the_crop_equal_the_whole_scan() {
+    // The filters' reach widens the region each item computes; the filtered features
+    // must then equal the whole-scan chain's (filters run on the whole resampled scan).
+    // The recursive LoG's reach bounds a tail below 1e-14 of its peak, so 1e-9 here.
+    use radaudit::features::extract::extract_in_frame;
+    use radaudit::perturb::chain::CaseBase;
+    let (image, roi) = crop_case();
+    let config: ExtractConfig = toml::from_str(FILTER_CONFIG).unwrap();
+    let plan = Plan::from_config(&config).unwrap();
+    let base = CaseBase::new(&image, &roi, &config, &plan, None).unwrap();
+    let sigma = base.noise_sigma.unwrap();
+    let full = plan.settings().remove(0);
+    let rotation = Setting {
+        rotation: full.rotation,
+        ..Default::default()
+    };
+    for setting in [rotation, full] {
+        let name = setting.name();
+        let cfg = chain::config_for(&config, &setting);
+        let (s, frame) = chain::apply(&plan, &base, &setting, 1, "c", 1).unwrap();
+        let (nz, ny, nx) = s.roi.dim();
+        assert!(
+            nx < 200 && ny < 200 && nz < 60,
+            "{name}: the region {nx}x{ny}x{nz} must be well inside the 256x240x80 scan"
+        );
+        let ours = extract_in_frame(&s.image, &s.roi, &cfg, &frame).unwrap();
+        let reference = whole_scan_reference(&plan, &image, &roi, sigma, &setting, &config);
+        assert_eq!(ours.len(), reference.len(), "{name}");
+        assert!(
+            ours.iter()
+                .any(|(n, _)| n.starts_with("log_s1_pyradiomics.")),
+            "{name}"
+        );
+        for ((n, a), (rn, b)) in ours.iter().zip(&reference) {
+            assert_eq!(n, rn);
+            let same = (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+            assert!(same, "{name}: {n} {a} (crop) vs {b} (whole scan)");
+        }
+    }
+}
+
+#[test]
+fn a_filter_without_finite_reach_keeps_the_whole_scan() {
+    use radaudit::perturb::chain::CaseBase;
+    let (image, roi) = crop_case();
+    let text = "discretisation = { bin-count = 16 }\n[[filters]]\nfilter = \"simoncelli\"\n\
+                [perturbation]\nrotation = [5.0]\n";
+    let config: ExtractConfig = toml::from_str(text).unwrap();
+    let plan = Plan::from_config(&config).unwrap();
+    let base = CaseBase::new(&image, &roi, &config, &plan, None).unwrap();
+    assert_eq!(base.sample.roi.dim(), (80, 240, 256));
+    let (s, frame) = chain::apply(&plan, &base, &plan.settings()[0], 1, "c", 1).unwrap();
+    assert_eq!((s.roi.dim(), frame.offset), ((80, 240, 256), [0, 0, 0]));
+}

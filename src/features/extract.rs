@@ -83,12 +83,13 @@ pub fn extract_in_frame(
         return Ok(out);
     }
 
-    // The whole image on the interpolation grid, masks included.
+    // The whole image (in a crop: the crop) on the interpolation grid of the scan, so
+    // that the filtered map and the ROI's grid line up voxel for voxel.
     let whole = preprocess::PrepSettings {
         margin_mm: WHOLE_IMAGE_MM,
         ..config.preprocess.clone()
     };
-    let (full, _) = preprocess::prepare(image, roi, &whole)?;
+    let (full, _) = preprocess::prepare_in_frame(image, roi, &whole, frame)?;
     for spec in &config.filters {
         let response = filters::response(spec, &full.image, full.geometry.spacing)?;
         let filtered = crop_like(&full, response, &prepared);
@@ -100,6 +101,54 @@ pub fn extract_in_frame(
         );
     }
     Ok(out)
+}
+
+/// The box of scan voxels `(lo, hi)` (inclusive, `(x, y, z)`) that extraction with
+/// `config` reads for an ROI whose box in a scan of `full` voxels of `spacing` mm is
+/// `lower..=upper`: [`preprocess::read_box`], with the margin grown by the reach of every
+/// filter on the grid it runs on ([`filters::FilterSpec::reach`]), so that the filtered
+/// values the features read are those of the whole image. `None` when a filter's response
+/// depends on the whole image.
+pub fn read_box(
+    config: &ExtractConfig,
+    spacing: [f64; 3],
+    full: [usize; 3],
+    lower: [usize; 3],
+    upper: [usize; 3],
+) -> Option<([usize; 3], [usize; 3])> {
+    let prep = with_filter_margin(&config.preprocess, &config.filters, spacing)?;
+    Some(preprocess::read_box(&prep, spacing, full, lower, upper))
+}
+
+/// `prep` with its margin grown by the largest reach, in mm, of `filters` on the grid
+/// they run on (the resampled grid, else the scan's of `spacing` mm); `None` when a
+/// filter has no finite reach.
+pub fn with_filter_margin(
+    prep: &preprocess::PrepSettings,
+    filters: &[FilterSpec],
+    spacing: [f64; 3],
+) -> Option<preprocess::PrepSettings> {
+    let grid: [f64; 3] = match &prep.resample {
+        Some(r) => std::array::from_fn(|a| {
+            if a == 2 && r.in_plane {
+                spacing[2]
+            } else {
+                r.spacing[a]
+            }
+        }),
+        None => spacing,
+    };
+    let mut extra = 0.0f64;
+    for f in filters {
+        let r = f.reach(grid)?;
+        for a in 0..3 {
+            extra = extra.max(r[a] as f64 * grid[a]);
+        }
+    }
+    Some(preprocess::PrepSettings {
+        margin_mm: prep.margin_mm.max(0.0) + extra,
+        ..prep.clone()
+    })
 }
 
 /// A margin that keeps the whole image in [`preprocess::prepare`].
@@ -172,7 +221,7 @@ pub fn extract_files(
     label: i64,
     config: &ExtractConfig,
 ) -> Result<FeatureList, ExtractError> {
-    if config.filters.is_empty()
+    if config.filters.iter().all(|f| f.reach([1.0; 3]).is_some())
         && matches!(image::detect_format(image_path), Ok(image::Format::Nrrd))
     {
         if let Some(feats) = extract_nrrd_cropped(image_path, mask_path, label, config)? {
@@ -191,11 +240,13 @@ pub fn extract_files(
     extract(&img, &roi.mask, config)
 }
 
-/// [`extract_files`] for an NRRD image without filters: the mask is read first, and only
-/// the box the extraction reads around the ROI ([`preprocess::read_box`]) of the image
-/// is converted to f64 and extracted in its [`preprocess::Frame`], which gives the same
-/// features as the whole image with less memory traffic. `None` when the image's header
-/// or data call for the whole-image path (which then reports any problem).
+/// [`extract_files`] for an NRRD image whose filters (if any) have a finite reach: the
+/// mask is read first, and only the box the extraction reads around the ROI ([`read_box`],
+/// filters' reach included) of the image is converted to f64 and extracted in its
+/// [`preprocess::Frame`], which gives the same features as the whole image with less
+/// memory traffic (and filters run on the box, not the whole scan). `None` when the
+/// image's header or data call for the whole-image path (which then reports any
+/// problem).
 fn extract_nrrd_cropped(
     image_path: &Path,
     mask_path: &Path,
@@ -217,8 +268,9 @@ fn extract_nrrd_cropped(
 
     let full = [dim.2, dim.1, dim.0];
     let b = &roi.bbox;
-    let (lo, hi) =
-        preprocess::read_box(&config.preprocess, geometry.spacing, full, b.lower, b.upper);
+    let Some((lo, hi)) = read_box(config, geometry.spacing, full, b.lower, b.upper) else {
+        return Ok(None);
+    };
     crate::table::note_input(image_path);
     let Some((data, crop, _, info)) = image::nrrd::read_region(image_path, lo, hi)? else {
         return Ok(None);

@@ -246,6 +246,108 @@ pub enum Orientation {
 }
 
 impl FilterSpec {
+    /// Voxels `(x, y, z)` of a grid of `spacing` mm beyond which the input does not change
+    /// the response at a voxel: the kernel's half-width along each axis it acts on
+    /// (after every level, rotation and energy step), so a region that extends this far
+    /// beyond the voxels read gives them the whole image's response. `None` for filters
+    /// whose response depends on the whole image: Simoncelli and Riesz (multipliers in
+    /// the frequency domain of the padded image) and PyRadiomics' wavelets (periodic
+    /// boundary: the far edge wraps round).
+    ///
+    /// PyRadiomics' LoG runs recursive filters, whose impulse responses never end; they
+    /// decay as `e^{-1.37 u}` (`u` = distance / sigma, the exponents of Deriche's 1993
+    /// fits in [`log`]), so 24 sigma is taken, where an input's weight is below
+    /// `e^{-32}` (1e-14) of the peak's.
+    pub fn reach(&self, spacing: [f64; 3]) -> Option<[usize; 3]> {
+        // Reach `r` along the array axes `axes` (2 = x, 1 = y, 0 = z), as (x, y, z).
+        let on = |axes: &[usize], r: [usize; 3]| {
+            let mut out = [0usize; 3];
+            for &a in axes {
+                out[2 - a] = r[2 - a];
+            }
+            out
+        };
+        let add = |a: [usize; 3], b: [usize; 3]| std::array::from_fn(|i| a[i] + b[i]);
+        let all = |r: usize| [r; 3];
+        let half = |k: &separable::Kernel1d| k.centre.max(k.taps.len() - 1 - k.centre);
+        match self {
+            FilterSpec::Mean { support, dims, .. } => Some(on(dims.axes(), all(support / 2))),
+            FilterSpec::Log {
+                sigma_mm,
+                cutoff,
+                dims,
+                ..
+            } => {
+                let r = spacing.map(|s| (cutoff * sigma_mm / s + 0.5).floor() as usize);
+                Some(on(dims.axes(), r))
+            }
+            FilterSpec::PyradiomicsLog { sigma_mm } => {
+                Some(spacing.map(|s| (24.0 * sigma_mm / s).ceil() as usize + 1))
+            }
+            FilterSpec::Laws {
+                kernel,
+                rotation_invariant,
+                energy_delta,
+                ..
+            } => {
+                let dims = if kernel.len() == 4 {
+                    Dims::D2
+                } else {
+                    Dims::D3
+                };
+                let ks = laws::parse(kernel, dims).ok()?;
+                // Kernel i acts along spatial axis i; rotations move it to any axis.
+                let mut r = [0usize; 3];
+                for (i, k) in ks.iter().enumerate() {
+                    r[i] = half(k);
+                }
+                if *rotation_invariant {
+                    r = all(r.iter().copied().max().unwrap_or(0));
+                }
+                let energy = all(energy_delta.unwrap_or(0));
+                Some(on(dims.axes(), add(r, energy)))
+            }
+            FilterSpec::Gabor {
+                sigma_mm,
+                gamma,
+                orthogonal_planes,
+                ..
+            } => {
+                // The kernel radius of `gabor::gabor_plane` (cutoff 4).
+                let s_max = sigma_mm / gamma.min(1.0);
+                let r = spacing.map(|s| (4.0 * s_max / s + 0.5).floor() as usize);
+                Some(if *orthogonal_planes {
+                    r
+                } else {
+                    [r[0], r[1], 0]
+                })
+            }
+            FilterSpec::Wavelet {
+                wavelet: family,
+                subband,
+                level,
+                ..
+            } => {
+                // Level j convolves with taps 2^(j-1) apart, reaching h 2^(j-1) voxels to
+                // one side (h the longer side of the centred filter): h (2^level - 1) in
+                // all, along every axis the sub-band filters (a rotation keeps that set).
+                let taps = wavelet::low_pass(family)?.len();
+                let c = wavelet::centre(taps);
+                let r = c.max(taps - 1 - c) * ((1usize << level) - 1);
+                let axes: &[usize] = if subband.len() == 2 {
+                    &[2, 1]
+                } else {
+                    &[2, 1, 0]
+                };
+                Some(on(axes, all(r)))
+            }
+            FilterSpec::Simoncelli { .. }
+            | FilterSpec::RieszLog { .. }
+            | FilterSpec::RieszSimoncelli { .. }
+            | FilterSpec::PyradiomicsWavelet { .. } => None,
+        }
+    }
+
     /// Checks parameters serde cannot.
     ///
     /// # Errors

@@ -44,6 +44,7 @@ use super::supervoxel::{self, SlicSettings};
 use super::volume::{self, Adaptation};
 use super::{noise, PerturbError, Sample};
 use crate::features::config::ExtractConfig;
+use crate::features::extract;
 use crate::image::{Geometry, Volume};
 use crate::preprocess::{self, Frame, Interpolator, PrepSettings, Resample};
 use crate::stats::rng;
@@ -306,9 +307,21 @@ impl Plan {
 
     /// Voxels `(x, y, z)` the extraction reads around the ROI's box, for every setting
     /// ([`preprocess::read_reach`] at the largest resampling spacing of the config and
-    /// the plan, with the config's interpolators).
+    /// the plan, with the config's interpolators, and the margin grown by the filters'
+    /// largest reach on any of these grids); [`WHOLE_SCAN`] when a filter depends on the
+    /// whole image.
     pub fn extraction_reach(&self, config: &ExtractConfig, spacing: [f64; 3]) -> [usize; 3] {
         let mut prep = config.preprocess.clone();
+        let mut filter_mm = 0.0f64;
+        let grids = std::iter::once(Setting::default()).chain(self.settings());
+        for s in grids {
+            let p = prep_for(&prep, &s);
+            match extract::with_filter_margin(&p, &config.filters, spacing) {
+                Some(q) => filter_mm = filter_mm.max(q.margin_mm - p.margin_mm.max(0.0)),
+                None => return [WHOLE_SCAN; 3],
+            }
+        }
+        prep.margin_mm = prep.margin_mm.max(0.0) + filter_mm;
         if !self.spacing.is_empty() {
             let r = prep_for(&prep, &Setting::default())
                 .resample
@@ -388,6 +401,9 @@ impl Plan {
     }
 }
 
+/// A margin that keeps the whole scan in a crop.
+pub const WHOLE_SCAN: usize = 1 << 40;
+
 /// What a case contributes to every setting: its crop, the rotation centre, the noise
 /// SD (when the plan adds noise) and the extraction's preprocessing (which sets the
 /// region it reads).
@@ -405,8 +421,8 @@ pub struct CaseBase {
     pub centre: [f64; 3],
     /// Noise SD for level 1.
     pub noise_sigma: Option<f64>,
-    /// The extraction's preprocessing settings, before a setting's resampling.
-    pub prep: PrepSettings,
+    /// The extraction's preprocessing and filters (before a setting's resampling).
+    pub extraction: ExtractConfig,
 }
 
 /// In-plane margin (voxels) around the ROI's box, on its slices, where the noise level
@@ -470,7 +486,10 @@ impl CaseBase {
             scan: image.geometry.clone(),
             centre,
             noise_sigma,
-            prep: config.preprocess.clone(),
+            extraction: ExtractConfig {
+                perturbation: None,
+                ..config.clone()
+            },
         })
     }
 
@@ -674,11 +693,17 @@ pub fn apply(
         moved = Some((image.data, region));
     }
 
-    // 4. The image and ROI on the box the extraction reads (its preprocessing for this
-    // setting, around the final ROI), each voxel of the image computed once.
-    let (lo, hi) =
-        preprocess::read_box(&prep_for(&base.prep, setting), spacing, full, at.lo, at.hi);
-    let region = Region { lo, hi };
+    // 4. The image and ROI on the box the extraction reads (its preprocessing and
+    // filters for this setting, around the final ROI; the whole scan for a filter that
+    // depends on all of it), each voxel of the image computed once.
+    let cfg = config_for(&base.extraction, setting);
+    let region = match extract::read_box(&cfg, spacing, full, at.lo, at.hi) {
+        Some((lo, hi)) => Region { lo, hi },
+        None => Region {
+            lo: [0; 3],
+            hi: full.map(|n| n - 1),
+        },
+    };
     let data = match &moved {
         Some((have, had)) => region::extend(have, had, &region, 0.0, image_on)?,
         None => image_on(&region)?,

@@ -27,20 +27,19 @@
 //! Each case is read once and cut to a crop around the ROI ([`crop`], margin
 //! [`chain::Plan::crop_margin`]). An item then works on the boxes it reaches, in the
 //! indices of the whole scan ([`region`]): the mask steps on the ROI's box plus their
-//! reach, the rigid motion and the noise only on the supervoxel region and on the region
-//! the extraction reads (the final ROI's box plus the extraction margin and taps). Every
-//! voxel gets the value it would get on the whole scan (the noise is keyed by scan
-//! voxel, [`noise::add_noise_placed`]), so the features do not depend on the crop
-//! (tests/perturb.rs checks every family against the whole-scan computation).
+//! reach, the rigid motion and the noise only on the supervoxel region and on the box
+//! the extraction reads (`features::extract::read_box`: the final ROI's box plus the
+//! margin, the resampling taps and every filter's reach), each voxel computed once. Every
+//! voxel gets the value it would get on the whole scan (the noise is keyed by scan voxel,
+//! [`noise::add_noise_placed`]), so the features, filtered ones included, do not depend
+//! on the crop (tests/perturb.rs checks every family, and five filters, against the
+//! whole-scan computation). A filter whose response depends on the whole image
+//! (Simoncelli, Riesz, PyRadiomics' periodic wavelets) makes every item work on the
+//! whole scan: exact, but as slow as a whole-image extraction per item.
 //!
 //! Cost (`benches/perturb.rs`, lung1's 837-voxel ROI, all families in one setting, CPU
-//! time of one thread): about 11 ms perturbing against 12.5 ms extracting per item, the
-//! supervoxels (SLIC, 10 iterations) being a third to a half of the perturbation.
-//!
-//! Limitation: with image filters in the extraction config, the filter response is
-//! computed on the region given to the extraction, not on the whole scan, so filtered
-//! features near the region's edge can differ from a whole-scan run.
-//! TODO(perturb): give filtered extraction the region its kernels reach.
+//! time of one thread): about 9 ms perturbing against 13.5 ms extracting per item; the
+//! supervoxels (SLIC, 10 iterations) are about a third of the perturbation.
 
 pub mod chain;
 pub mod distance;

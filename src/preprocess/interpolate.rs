@@ -47,6 +47,10 @@ pub struct AxisGrid {
     pub start: f64,
     /// Old index units per new index (`s_new / s_old`).
     pub step: f64,
+    /// Old index of the array's first point (0 unless the array is a crop, or part, of
+    /// the grid `start` refers to). Subtracted last, an exact step for whole numbers, so
+    /// a crop gets the whole grid's interpolation weights bit for bit.
+    pub shift: f64,
 }
 
 impl AxisGrid {
@@ -57,12 +61,17 @@ impl AxisGrid {
         let n_new = ((extent - 1e-9).ceil() as usize).max(1);
         let step = s_new / s_old;
         let start = (n_old as f64 - 1.0) / 2.0 - (n_new as f64 - 1.0) / 2.0 * step;
-        Self { n_new, start, step }
+        Self {
+            n_new,
+            start,
+            step,
+            shift: 0.0,
+        }
     }
 
-    /// Old continuous index of new index `j`.
+    /// Old continuous index (in the array) of new index `j`.
     pub fn old_index(&self, j: usize) -> f64 {
-        self.start + j as f64 * self.step
+        (self.start + j as f64 * self.step) - self.shift
     }
 
     /// The identity grid (no interpolation along this axis).
@@ -71,6 +80,7 @@ impl AxisGrid {
             n_new: n,
             start: 0.0,
             step: 1.0,
+            shift: 0.0,
         }
     }
 }
@@ -114,7 +124,7 @@ pub fn resample(
         // the cropped box so the prefilter and the taps agree.
         for a in 0..3 {
             let g = AxisGrid {
-                start: grids[a].start - lo[a] as f64,
+                shift: grids[a].shift + lo[a] as f64,
                 ..grids[a]
             };
             taps[a] = axis_taps(&g, range[a].clone(), hi[a] - lo[a] + 1, interpolator);
@@ -323,6 +333,7 @@ mod tests {
                 n_new: 1,
                 start: 29.5,
                 step: 1.0,
+                shift: 0.0,
             },
             AxisGrid::identity(1),
             AxisGrid::identity(1),
@@ -339,6 +350,7 @@ mod tests {
                 n_new: 3,
                 start: 0.0,
                 step: 0.5,
+                shift: 0.0,
             },
             AxisGrid::identity(1),
             AxisGrid::identity(1),
