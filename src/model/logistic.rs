@@ -18,7 +18,7 @@
 use faer::{Mat, MatRef};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
-use crate::model::linalg::{cholesky_solve, weighted_gram, RowSpace};
+use crate::model::linalg::{weighted_gram, Cholesky, RowSpace};
 
 /// Settings of the Newton solver.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -222,6 +222,7 @@ pub(crate) fn damped_newton(
     mut eval: impl FnMut(&[f64], bool) -> State,
 ) -> Result<NewtonRun, usize> {
     let dim = beta.len();
+    let mut chol = Cholesky::default();
     let mut state = eval(&beta, true);
     let mut iterations = 0;
     let mut converged = max_abs(&state.grad) < tol;
@@ -230,7 +231,7 @@ pub(crate) fn damped_newton(
 
         // Newton direction: H d = -g.
         let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
-        let d = cholesky_solve(&state.hess, dim, &neg_g).ok_or(iterations)?;
+        let d = chol.solve(&state.hess, dim, &neg_g).ok_or(iterations)?;
 
         // Step halving until the objective does not increase. The full step is nearly
         // always taken, so it is evaluated with its Hessian, which the next step needs.
