@@ -4,7 +4,9 @@
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt;
+use faer::linalg::householder;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::linalg::solvers::Qr;
 use faer::{Accum, Conj, Mat, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 
@@ -132,25 +134,28 @@ impl Gram {
     }
 }
 
-/// Column `j` of an owned (column-major) matrix as a slice.
+/// Column `j` of a column-major matrix (an owned `Mat` or a block of one) as a slice.
 fn col_slice(m: MatRef<'_, f64>, j: usize) -> &[f64] {
     m.col(j)
         .try_as_col_major()
-        .expect("invariant: columns of an owned Mat are contiguous")
+        .expect("invariant: columns of a column-major matrix are contiguous")
         .as_slice()
 }
 
-/// Column `j` of an owned (column-major) matrix as a mutable slice.
+/// Column `j` of a column-major matrix as a mutable slice.
 fn col_slice_mut(m: faer::MatMut<'_, f64>, j: usize) -> &mut [f64] {
     m.col_mut(j)
         .try_as_col_major_mut()
-        .expect("invariant: columns of an owned Mat are contiguous")
+        .expect("invariant: columns of a column-major matrix are contiguous")
         .as_slice_mut()
 }
 
 /// A faer copy of an ndarray matrix.
 pub fn to_faer(x: ArrayView2<f64>) -> Mat<f64> {
-    Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[[i, j]])
+    match x.as_slice() {
+        Some(s) => MatRef::from_row_major_slice(s, x.nrows(), x.ncols()).to_owned(),
+        None => Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[[i, j]]),
+    }
 }
 
 /// Solves `A x = b` for a symmetric positive definite `A` (`dim x dim`, either storage
@@ -236,7 +241,9 @@ impl Cholesky {
 pub struct RowSpace {
     /// `n x n` design for the reduced fit.
     pub z: Array2<f64>,
-    q: Mat<f64>,
+    /// The factorisation of `X'`; `Q` is applied from its Householder reflectors, never
+    /// formed.
+    qr: Qr<f64>,
 }
 
 impl RowSpace {
@@ -249,18 +256,41 @@ impl RowSpace {
                 .qr(),
             None => Mat::from_fn(x.ncols(), x.nrows(), |i, j| x[[j, i]]).qr(),
         };
-        let q = qr.compute_thin_Q();
         let r = qr.thin_R();
         let n = r.nrows();
-        let z = Array2::from_shape_fn((x.nrows(), n), |(i, j)| r[(j, i)]);
-        Self { z, q }
+
+        // Z = R', filled row by row from the columns of R.
+        let mut z = Vec::with_capacity(x.nrows() * n);
+        for i in 0..x.nrows() {
+            z.extend(col_slice(r, i).iter().take(n));
+        }
+        let z = Array2::from_shape_vec((x.nrows(), n), z).expect("invariant: n x n values");
+        Self { z, qr }
     }
 
-    /// `beta = Q gamma`.
+    /// `beta = Q gamma`, as the reflectors `H_1 ... H_n` applied to `(gamma, 0)`.
+    ///
+    /// # Panics
+    /// When `gamma` does not have one entry per row of the design (a caller bug).
     pub fn expand(&self, gamma: &[f64]) -> Vec<f64> {
-        (0..self.q.nrows())
-            .map(|i| (0..self.q.ncols()).map(|k| self.q[(i, k)] * gamma[k]).sum())
-            .collect()
+        let (basis, factor) = (self.qr.Q_basis(), self.qr.Q_coeff());
+        let (p, n) = (basis.nrows(), basis.ncols());
+        assert_eq!(gamma.len(), n, "one coefficient per basis column");
+        let mut beta = gamma.to_vec();
+        beta.resize(p, 0.0);
+        let req = householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<
+            f64,
+        >(p, factor.nrows(), 1);
+        let mut mem = MemBuffer::new(req);
+        householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+            basis,
+            factor,
+            Conj::No,
+            faer::MatMut::from_column_major_slice_mut(&mut beta, p, 1),
+            Par::Seq,
+            MemStack::new(&mut mem),
+        );
+        beta
     }
 }
 
@@ -349,11 +379,20 @@ mod tests {
         let x = array![[1.0, 2.0, 0.0, 1.0], [0.0, 1.0, 3.0, -1.0]];
         let rs = RowSpace::new(x.view());
         assert_eq!(rs.z.dim(), (2, 2));
+        // Column k of Q is Q e_k; the columns are orthonormal.
+        let q: Vec<Vec<f64>> = (0..2)
+            .map(|k| rs.expand(if k == 0 { &[1.0, 0.0] } else { &[0.0, 1.0] }))
+            .collect();
+        for a in 0..2 {
+            for b in 0..2 {
+                let dot: f64 = (0..4).map(|j| q[a][j] * q[b][j]).sum();
+                let want = if a == b { 1.0 } else { 0.0 };
+                assert!((dot - want).abs() < 1e-12, "Q'Q[{a},{b}]");
+            }
+        }
         // X e_j = Z Q' e_j for every column j.
         for j in 0..4 {
-            let mut e = vec![0.0; 4];
-            e[j] = 1.0;
-            let qt_e: Vec<f64> = (0..2).map(|k| rs.q[(j, k)]).collect();
+            let qt_e: Vec<f64> = (0..2).map(|k| q[k][j]).collect();
             for i in 0..2 {
                 let zq: f64 = (0..2).map(|k| rs.z[[i, k]] * qt_e[k]).sum();
                 assert!((zq - x[[i, j]]).abs() < 1e-12);

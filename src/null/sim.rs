@@ -374,7 +374,13 @@ impl Pipeline {
         rows: &[usize],
         cols: &[usize],
     ) -> Result<Fitted, NullError> {
-        let sub = Array2::from_shape_fn((rows.len(), cols.len()), |(i, j)| x[[rows[i], cols[j]]]);
+        let mut sub = Vec::with_capacity(rows.len() * cols.len());
+        for &r in rows {
+            let row = x.row(r);
+            sub.extend(cols.iter().map(|&c| row[c]));
+        }
+        let sub = Array2::from_shape_vec((rows.len(), cols.len()), sub)
+            .expect("invariant: one value per selected row and column");
         let opts = NewtonOptions {
             max_iter: 100,
             tol: 1e-8,
