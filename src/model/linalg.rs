@@ -4,7 +4,10 @@
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt;
-use faer::linalg::householder;
+use faer::linalg::householder::{
+    apply_block_householder_sequence_on_the_left_in_place_scratch as apply_q_scratch,
+    apply_block_householder_sequence_on_the_left_in_place_with_conj as apply_q,
+};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::solvers::Qr;
 use faer::{Accum, Conj, Mat, MatRef, Par};
@@ -278,11 +281,8 @@ impl RowSpace {
         assert_eq!(gamma.len(), n, "one coefficient per basis column");
         let mut beta = gamma.to_vec();
         beta.resize(p, 0.0);
-        let req = householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<
-            f64,
-        >(p, factor.nrows(), 1);
-        let mut mem = MemBuffer::new(req);
-        householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+        let mut mem = MemBuffer::new(apply_q_scratch::<f64>(p, factor.nrows(), 1));
+        apply_q(
             basis,
             factor,
             Conj::No,
