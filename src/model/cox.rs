@@ -16,7 +16,9 @@ use ndarray::{Array1, ArrayView2};
 use faer::{Mat, MatRef};
 
 use crate::model::linalg::{to_faer, Gram, RowSpace};
-use crate::model::logistic::{damped_newton, max_abs, FitInfo, NewtonOptions, NewtonRun, State};
+use crate::model::logistic::{
+    damped_newton, max_abs, FitInfo, NewtonObjective, NewtonOptions, NewtonRun,
+};
 
 /// How tied event times enter the partial likelihood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -119,7 +121,8 @@ pub fn fit(
     let design = reduced.as_ref().map_or(x, |r| r.z.view());
     let NewtonRun {
         beta,
-        state,
+        objective,
+        grad,
         iterations,
         converged,
     } = newton(design, time, event, ties, inv_c, opts)?;
@@ -133,8 +136,8 @@ pub fn fit(
         info: FitInfo {
             iterations,
             converged,
-            gradient_norm: max_abs(&state.grad),
-            objective: state.objective,
+            gradient_norm: max_abs(&grad),
+            objective,
         },
     })
 }
@@ -155,11 +158,12 @@ fn newton(
     let data = Data::new(x, time, event, &order, ties, inv_c);
 
     let tol = opts.tol * (n as f64).max(1.0);
-    let mut ws = Workspace::default();
-    damped_newton(vec![0.0; p], tol, opts.max_iter, |beta, h| {
-        data.evaluate(&mut ws, beta, h)
-    })
-    .map_err(|iteration| CoxError::Singular { iteration })
+    let mut problem = Problem {
+        data,
+        ws: Workspace::default(),
+    };
+    damped_newton(vec![0.0; p], tol, opts.max_iter, &mut problem)
+        .map_err(|iteration| CoxError::Singular { iteration })
 }
 
 fn validate(x: ArrayView2<f64>, time: &[f64], event: &[bool], c: f64) -> Result<(), CoxError> {
@@ -230,6 +234,8 @@ struct Workspace {
     cum: Vec<f64>,
     c: Vec<f64>,
     gram: Gram,
+    /// Whether the last evaluation recorded the terms of its Hessian.
+    hessian_ready: bool,
 }
 
 impl<'a> Data<'a> {
@@ -252,14 +258,9 @@ impl<'a> Data<'a> {
         }
     }
 
-    /// Penalised negative log partial likelihood, its gradient and (optionally) Hessian.
-    ///
-    /// The Hessian is assembled as `X' diag(c) X - A' A` ([`Gram::compute`]): summing the
-    /// risk-set second moments `S_2(R) / phi_l` over terms gives each row the weight
-    /// `c_i = w_i (sum over terms whose risk set holds i of 1 / phi_l - [i is a tied
-    /// event] sum_l f_l / phi_l)`, and `A` holds one row `a_l = (S_1(R) - f_l S_1(D)) /
-    /// phi_l` per event term. This is the same sum as the formula in [`fit`], reordered.
-    fn evaluate(&self, ws: &mut Workspace, beta: &[f64], hess: bool) -> State {
+    /// Penalised negative log partial likelihood and its gradient; with `record`, the
+    /// terms of the Hessian at `beta` are kept in `ws` for [`Data::hessian`].
+    fn evaluate(&self, ws: &mut Workspace, beta: &[f64], record: bool) -> (f64, Vec<f64>) {
         let p = beta.len();
         let n = self.order.len();
 
@@ -345,7 +346,7 @@ impl<'a> Data<'a> {
                 inv_sum += 1.0 / phi;
                 f_sum += f / phi;
                 let terms = grad.iter_mut().zip(s1.iter()).zip(d1.iter());
-                if hess {
+                if record {
                     let at = ws.a_rows.len();
                     ws.a_rows.resize(at + p, 0.0);
                     for (((g, s), dd), r) in terms.zip(&mut ws.a_rows[at..]) {
@@ -364,41 +365,75 @@ impl<'a> Data<'a> {
             start = end;
         }
 
-        let mut h = Vec::new();
-        if hess {
-            // Row i is in the risk set of its own group and of every later-processed
-            // (earlier-time) group: suffix sums of 1/phi over groups.
-            let groups = ws.group_inv.len();
-            ws.cum.clear();
-            ws.cum.resize(groups + 1, 0.0);
-            for g in (0..groups).rev() {
-                ws.cum[g] = ws.cum[g + 1] + ws.group_inv[g];
-            }
-            ws.c.clear();
-            ws.c.extend((0..n).map(|i| {
-                let g = ws.group_of[i];
-                let tied = if self.event[i] { ws.group_f[g] } else { 0.0 };
-                w[i] * (ws.cum[g] - tied)
-            }));
-            let terms = ws.a_rows.len() / p.max(1);
-            let a = MatRef::from_row_major_slice(&ws.a_rows, terms, p);
-            h = vec![0.0; p * p];
-            ws.gram.compute(self.xf.as_ref(), &ws.c, Some(a), &mut h);
-        }
-
         let mut objective = -loglik;
         for a in 0..p {
             objective += 0.5 * self.inv_c * beta[a] * beta[a];
             grad[a] += self.inv_c * beta[a];
-            if hess {
-                h[a * p + a] += self.inv_c;
-            }
         }
-        State {
-            objective,
-            grad,
-            hess: h,
+        ws.hessian_ready = record;
+        (objective, grad)
+    }
+
+    /// The Hessian at the point of the last [`Data::evaluate`], which recorded its terms.
+    ///
+    /// It is assembled as `X' diag(c) X - A' A` ([`Gram::compute`]): summing the
+    /// risk-set second moments `S_2(R) / phi_l` over terms gives each row the weight
+    /// `c_i = w_i (sum over terms whose risk set holds i of 1 / phi_l - [i is a tied
+    /// event] sum_l f_l / phi_l)`, and `A` holds one row `a_l = (S_1(R) - f_l S_1(D)) /
+    /// phi_l` per event term. This is the same sum as the formula in [`fit`], reordered.
+    ///
+    /// # Panics
+    /// When the last evaluation did not record them (a caller bug).
+    fn hessian(&self, ws: &mut Workspace) -> Vec<f64> {
+        assert!(
+            ws.hessian_ready,
+            "invariant: a recorded evaluation precedes the Hessian"
+        );
+        let n = self.order.len();
+        let p = self.xf.ncols();
+
+        // Row i is in the risk set of its own group and of every later-processed
+        // (earlier-time) group: suffix sums of 1/phi over groups.
+        let groups = ws.group_inv.len();
+        ws.cum.clear();
+        ws.cum.resize(groups + 1, 0.0);
+        for g in (0..groups).rev() {
+            ws.cum[g] = ws.cum[g + 1] + ws.group_inv[g];
         }
+        ws.c.clear();
+        ws.c.extend((0..n).map(|i| {
+            let g = ws.group_of[i];
+            let tied = if self.event[i] { ws.group_f[g] } else { 0.0 };
+            ws.w[i] * (ws.cum[g] - tied)
+        }));
+        let terms = ws.a_rows.len() / p.max(1);
+        let a = MatRef::from_row_major_slice(&ws.a_rows, terms, p);
+        let mut h = vec![0.0; p * p];
+        ws.gram.compute(self.xf.as_ref(), &ws.c, Some(a), &mut h);
+        for a in 0..p {
+            h[a * p + a] += self.inv_c;
+        }
+        h
+    }
+}
+
+/// The Cox objective of one fit, as [`damped_newton`] asks for it.
+struct Problem<'a> {
+    data: Data<'a>,
+    ws: Workspace,
+}
+
+impl NewtonObjective for Problem<'_> {
+    fn value(&mut self, beta: &[f64]) -> f64 {
+        self.data.evaluate(&mut self.ws, beta, false).0
+    }
+
+    fn value_gradient(&mut self, beta: &[f64]) -> (f64, Vec<f64>) {
+        self.data.evaluate(&mut self.ws, beta, true)
+    }
+
+    fn hessian(&mut self) -> Vec<f64> {
+        self.data.hessian(&mut self.ws)
     }
 }
 
@@ -535,9 +570,7 @@ mod tests {
         order.sort_by(|&a, &b| ts[b].total_cmp(&ts[a]).then(a.cmp(&b)));
         let data = Data::new(xs.view(), &ts, &es, &order, Ties::Efron, 1.0 / c);
         let mut ws = Workspace::default();
-        let g = data
-            .evaluate(&mut ws, f.coef.as_slice().unwrap(), false)
-            .grad;
+        let (_, g) = data.evaluate(&mut ws, f.coef.as_slice().unwrap(), false);
         assert!(max_abs(&g) < 1e-8, "full-space gradient {}", max_abs(&g));
     }
 
@@ -550,15 +583,16 @@ mod tests {
         let data = Data::new(x.view(), &t, &e, &order, Ties::Efron, 0.5);
         let beta = [-0.3, -0.05, 0.2, -0.1, -0.4, -0.1, 0.1];
         let mut ws = Workspace::default();
-        let h = data.evaluate(&mut ws, &beta, true).hess;
+        data.evaluate(&mut ws, &beta, true);
+        let h = data.hessian(&mut ws);
         let step = 1e-5;
         for j in 0..7 {
             let (mut up, mut down) = (beta, beta);
             up[j] += step;
             down[j] -= step;
             let (gu, gd) = (
-                data.evaluate(&mut ws, &up, false).grad,
-                data.evaluate(&mut ws, &down, false).grad,
+                data.evaluate(&mut ws, &up, false).1,
+                data.evaluate(&mut ws, &down, false).1,
             );
             for i in 0..7 {
                 let fd = (gu[i] - gd[i]) / (2.0 * step);

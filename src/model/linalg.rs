@@ -13,23 +13,12 @@ use faer::linalg::solvers::Qr;
 use faer::{Accum, Conj, Mat, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 
-/// `X' diag(c) X - A' A` as a row-major `p x p` vector, for `c >= 0`.
+/// `X' diag(c) X - A' A` for `c >= 0`, with buffers for repeated calls (one per Newton
+/// iteration), so that only the first call of a fit allocates.
 ///
 /// The Newton information of a generalised linear model (`A` empty) and of the Cox
 /// partial likelihood (`A` = one row per event term) both have this shape; two matrix
-/// products replace `O(n p^2)` scalar updates. One-off form of [`Gram::compute`].
-///
-/// # Panics
-/// When `c.len() != x.nrows()` or the column counts differ (caller bugs).
-pub fn weighted_gram(x: MatRef<'_, f64>, c: &[f64], a: Option<MatRef<'_, f64>>) -> Vec<f64> {
-    let p = x.ncols();
-    let mut out = vec![0.0; p * p];
-    Gram::default().compute(x, c, a, &mut out);
-    out
-}
-
-/// Buffers for repeated weighted Gram matrices (one per Newton iteration), so that only
-/// the first call of a fit allocates.
+/// products replace `O(n p^2)` scalar updates.
 #[derive(Debug)]
 pub struct Gram {
     /// `sqrt(c)`, one entry per row.
@@ -56,7 +45,7 @@ impl Gram {
     /// The result is symmetric, so only its lower triangle is computed (half the
     /// multiply-adds of the full products) and then mirrored, which makes `out` exactly
     /// symmetric. (Skipping the zero half of a triangular `X` as well, such as
-    /// [`RowSpace`]'s `z`, was measured slower at the sizes of a cohort, `n < 150`.)
+    /// [`RowSpace`]'s `z`, was measured slower for `n` from 30 to 100.)
     ///
     /// # Panics
     /// When `c.len() != x.nrows()`, `out.len() != p * p` or the column counts differ
@@ -330,14 +319,16 @@ mod tests {
     }
 
     #[test]
-    fn weighted_gram_matches_definition() {
+    fn gram_matches_definition() {
         let x = array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]];
         let c = [2.0, 1.0, 4.0];
         let a = array![[1.0, 1.0]];
-        let h = weighted_gram(
+        let mut h = vec![0.0; 4];
+        Gram::default().compute(
             to_faer(x.view()).as_ref(),
             &c,
             Some(to_faer(a.view()).as_ref()),
+            &mut h,
         );
         // By hand: sum_i c_i x_i x_i' - a a'.
         let want = [
@@ -352,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn gram_matches_definition_and_is_exactly_symmetric() {
+    fn gram_of_a_3x3_design_matches_definition_and_is_exactly_symmetric() {
         // By hand, sum_i c_i z_i z_i' - a a' with
         // z_1 = (2, 0, 0), z_2 = (1, 3, 0), z_3 = (-1, 0.5, 4), c = (1, 2, 0.5), a = (1, 0, 1):
         // [[4 + 2 + 0.5 - 1, 6 - 0.25, -2 - 1], [., 18 + 0.125, 1], [., ., 8 - 1]].
