@@ -16,8 +16,9 @@
 //!
 //! Each `sum_d w(d) corr(f, g)(d)` equals `(1/M) sum_k W(k) Re(F(k) conj(G(k)))` by
 //! Parseval's theorem, where capitals are discrete Fourier transforms on a box padded
-//! to at least `2 n - 1` per axis (so no offset wraps around). Four real transforms are
-//! done as two complex ones (`a + i m`, `b + i w`). The result equals the pair sum up to
+//! to at least `2 n - 1` per axis (so no offset wraps around), computed by
+//! [`crate::filters::fft`]. Four real transforms are done as two complex ones (`a + i m`,
+//! `b + i w`). The result equals the pair sum up to
 //! floating-point rounding (relative error ~1e-12; the tests compare with the direct sum).
 //!
 //! Then (IBSI):
@@ -25,120 +26,7 @@
 
 use ndarray::Array3;
 
-#[derive(Debug, Clone, Copy, Default)]
-struct C64 {
-    re: f64,
-    im: f64,
-}
-
-impl C64 {
-    fn mul(self, o: C64) -> C64 {
-        C64 {
-            re: self.re * o.re - self.im * o.im,
-            im: self.re * o.im + self.im * o.re,
-        }
-    }
-}
-
-/// In-place iterative radix-2 FFT (length a power of two).
-fn fft(buf: &mut [C64], roots: &Roots) {
-    let n = buf.len();
-    if n <= 1 {
-        return;
-    }
-    // Bit reversal.
-    let mut j = 0;
-    for i in 1..n {
-        let mut bit = n >> 1;
-        while j & bit != 0 {
-            j ^= bit;
-            bit >>= 1;
-        }
-        j |= bit;
-        if i < j {
-            buf.swap(i, j);
-        }
-    }
-    let mut len = 2;
-    while len <= n {
-        let half = len / 2;
-        let roots = roots.level(len);
-        for start in (0..n).step_by(len) {
-            for k in 0..half {
-                let u = buf[start + k];
-                let v = buf[start + k + half].mul(roots[k]);
-                buf[start + k] = C64 {
-                    re: u.re + v.re,
-                    im: u.im + v.im,
-                };
-                buf[start + k + half] = C64 {
-                    re: u.re - v.re,
-                    im: u.im - v.im,
-                };
-            }
-        }
-        len <<= 1;
-    }
-}
-
-/// 3D FFT of a flat `[z][y][x]` buffer with dims `(pz, py, px)`.
-/// The twiddle factors `exp(-2 pi i k / len)`, `k < len / 2`, of every stage `len` of a
-/// radix-2 FFT of length `n`, computed once per length (the FFT of every row reuses
-/// them); stage `len` is at offset `len / 2 - 1`.
-struct Roots(Vec<C64>);
-
-impl Roots {
-    /// The factors of a transform of length `n` (a power of two).
-    fn new(n: usize) -> Self {
-        let mut v = Vec::with_capacity(n);
-        let mut len = 2;
-        while len <= n {
-            let ang = -2.0 * std::f64::consts::PI / len as f64;
-            v.extend((0..len / 2).map(|k| C64 {
-                re: (ang * k as f64).cos(),
-                im: (ang * k as f64).sin(),
-            }));
-            len <<= 1;
-        }
-        Self(v)
-    }
-
-    /// The factors of stage `len`.
-    fn level(&self, len: usize) -> &[C64] {
-        &self.0[len / 2 - 1..len - 1]
-    }
-}
-
-fn fft3(buf: &mut [C64], dims: [usize; 3]) {
-    let [pz, py, px] = dims;
-    let (rx, ry, rz) = (Roots::new(px), Roots::new(py), Roots::new(pz));
-    for row in buf.chunks_mut(px) {
-        fft(row, &rx);
-    }
-    let mut tmp = vec![C64::default(); py.max(pz)];
-    for z in 0..pz {
-        for x in 0..px {
-            for y in 0..py {
-                tmp[y] = buf[(z * py + y) * px + x];
-            }
-            fft(&mut tmp[..py], &ry);
-            for y in 0..py {
-                buf[(z * py + y) * px + x] = tmp[y];
-            }
-        }
-    }
-    for y in 0..py {
-        for x in 0..px {
-            for z in 0..pz {
-                tmp[z] = buf[(z * py + y) * px + x];
-            }
-            fft(&mut tmp[..pz], &rz);
-            for z in 0..pz {
-                buf[(z * py + y) * px + x] = tmp[z];
-            }
-        }
-    }
-}
+use crate::filters::fft::{fft3, C64};
 
 /// Moran's I and Geary's C of the intensities in `mask` (`spacing` `(x, y, z)` in mm).
 ///
@@ -216,8 +104,8 @@ pub fn moran_geary(image: &Array3<f64>, mask: &Array3<bool>, spacing: [f64; 3]) 
             }
         }
     }
-    fft3(&mut am, dims);
-    fft3(&mut bw, dims);
+    fft3(&mut am, dims, false);
+    fft3(&mut bw, dims, false);
 
     // Unpack the spectra and accumulate the three Parseval sums (fixed order).
     let neg = |i: usize, p: usize| (p - i) % p;

@@ -1,7 +1,9 @@
 //! Discrete Fourier transforms of any length: iterative radix-2 for powers of two,
 //! Bluestein's chirp-z algorithm (through a power-of-two transform) otherwise.
-//! Used for large kernels (Gabor, LoG in 2D) and for the filters defined in the
-//! frequency domain (Simoncelli, Riesz).
+//! Used for large kernels (Gabor, LoG in 2D), for the filters defined in the
+//! frequency domain (Simoncelli, Riesz) and for Moran's I and Geary's C
+//! ([`crate::features::autocorr`]). A [`Plan`] computes its twiddle factors once, stored
+//! stage by stage so each butterfly pass reads them contiguously.
 //!
 //! # Reference
 //! Cooley and Tukey (1965); Bluestein, "A linear filtering approach to the computation of
@@ -67,7 +69,7 @@ pub struct Plan {
 #[derive(Debug, Clone)]
 enum Kind {
     Radix2 {
-        roots: Vec<C64>,
+        roots: Roots,
     },
     Bluestein {
         m: usize,
@@ -77,13 +79,38 @@ enum Kind {
     },
 }
 
+/// The twiddle factors `exp(-2 pi i k / len)`, `k < len / 2`, of every stage `len` of a
+/// radix-2 transform of length `n`, computed once per plan (every lane transformed with
+/// the plan reuses them); stage `len` is at offset `len / 2 - 1`.
+#[derive(Debug, Clone)]
+struct Roots(Vec<C64>);
+
+impl Roots {
+    /// The factors of a transform of length `n` (a power of two).
+    fn new(n: usize) -> Self {
+        let mut v = Vec::with_capacity(n);
+        let mut len = 2;
+        while len <= n {
+            let ang = -2.0 * std::f64::consts::PI / len as f64;
+            v.extend(
+                (0..len / 2).map(|k| C64::new((ang * k as f64).cos(), (ang * k as f64).sin())),
+            );
+            len <<= 1;
+        }
+        Self(v)
+    }
+
+    /// The factors of stage `len`.
+    fn level(&self, len: usize) -> &[C64] {
+        &self.0[len / 2 - 1..len - 1]
+    }
+}
+
 impl Plan {
     /// A plan for length `n >= 1`.
     pub fn new(n: usize) -> Self {
         if n.is_power_of_two() {
-            let roots = (0..n / 2)
-                .map(|k| C64::cis(-2.0 * std::f64::consts::PI * k as f64 / n as f64))
-                .collect();
+            let roots = Roots::new(n);
             return Plan {
                 n,
                 kind: Kind::Radix2 { roots },
@@ -167,7 +194,9 @@ impl Plan {
     }
 }
 
-fn radix2(buf: &mut [C64], roots: &[C64]) {
+/// In-place iterative radix-2 transform (length a power of two): bit reversal, then
+/// butterflies of growing length.
+fn radix2(buf: &mut [C64], roots: &Roots) {
     let n = buf.len();
     if n <= 1 {
         return;
@@ -187,11 +216,11 @@ fn radix2(buf: &mut [C64], roots: &[C64]) {
     let mut len = 2;
     while len <= n {
         let half = len / 2;
-        let step = n / len;
+        let roots = roots.level(len);
         for start in (0..n).step_by(len) {
             for k in 0..half {
                 let u = buf[start + k];
-                let v = buf[start + k + half].mul(roots[k * step]);
+                let v = buf[start + k + half].mul(roots[k]);
                 buf[start + k] = C64::new(u.re + v.re, u.im + v.im);
                 buf[start + k + half] = C64::new(u.re - v.re, u.im - v.im);
             }
@@ -200,10 +229,55 @@ fn radix2(buf: &mut [C64], roots: &[C64]) {
     }
 }
 
-/// Transforms every lane of `data` along each array axis (a 3D DFT), forward or inverse.
-pub fn fft3(data: &mut Array3<C64>, inverse: bool) {
-    for axis in 0..3 {
-        fft_axis(data, axis, inverse);
+/// 3D transform (forward, or inverse dividing by the size) of a flat `[z][y][x]` buffer
+/// with dims `(n_z, n_y, n_x)`: rows along `x` in place, then the `y` and `z` lanes
+/// through a copy.
+///
+/// # Panics
+/// When `buf.len() != n_z n_y n_x` (a caller bug).
+pub fn fft3(buf: &mut [C64], dims: [usize; 3], inverse: bool) {
+    let [n_z, n_y, n_x] = dims;
+    assert_eq!(
+        buf.len(),
+        n_z * n_y * n_x,
+        "a [z][y][x] buffer of the given dims"
+    );
+    if buf.is_empty() {
+        return;
+    }
+    let (px, py, pz) = (Plan::new(n_x), Plan::new(n_y), Plan::new(n_z));
+    let run = |plan: &Plan, lane: &mut [C64]| {
+        if inverse {
+            plan.inverse(lane);
+        } else {
+            plan.forward(lane);
+        }
+    };
+    for row in buf.chunks_mut(n_x) {
+        run(&px, row);
+    }
+    let mut tmp = vec![C64::default(); n_y.max(n_z)];
+    for z in 0..n_z {
+        for x in 0..n_x {
+            for y in 0..n_y {
+                tmp[y] = buf[(z * n_y + y) * n_x + x];
+            }
+            run(&py, &mut tmp[..n_y]);
+            for y in 0..n_y {
+                buf[(z * n_y + y) * n_x + x] = tmp[y];
+            }
+        }
+    }
+    for y in 0..n_y {
+        for x in 0..n_x {
+            for z in 0..n_z {
+                tmp[z] = buf[(z * n_y + y) * n_x + x];
+            }
+            run(&pz, &mut tmp[..n_z]);
+            for z in 0..n_z {
+                buf[(z * n_y + y) * n_x + x] = tmp[z];
+            }
+        }
     }
 }
 
@@ -254,6 +328,32 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    #[test]
+    fn flat_fft3_matches_the_transform_along_each_axis() {
+        // Mixed lengths (radix-2 and Bluestein); the flat transform must equal the lane
+        // transforms of an array along every axis, forward and back.
+        let dims = [3, 4, 6];
+        let data = Array3::from_shape_fn((3, 4, 6), |(z, y, x)| {
+            C64::new(
+                ((z * 5 + y * 3 + x) % 7) as f64 - 2.5,
+                (x as f64 * 0.3).sin(),
+            )
+        });
+        let mut want = data.clone();
+        for axis in 0..3 {
+            fft_axis(&mut want, axis, false);
+        }
+        let mut flat: Vec<C64> = data.iter().copied().collect();
+        fft3(&mut flat, dims, false);
+        for (a, b) in flat.iter().zip(want.iter()) {
+            assert!((a.re - b.re).abs() < 1e-12 && (a.im - b.im).abs() < 1e-12);
+        }
+        fft3(&mut flat, dims, true);
+        for (a, b) in flat.iter().zip(data.iter()) {
+            assert!((a.re - b.re).abs() < 1e-12 && (a.im - b.im).abs() < 1e-12);
+        }
     }
 
     #[test]

@@ -6,16 +6,19 @@
 //! are solved by Cholesky and halved until the objective does not increase.
 //!
 //! # Cost
-//! Dense Hessian by two matrix products, `O(n p^2 + p^3)` per iteration; a penalised fit
-//! with more columns than rows runs on the `n`-column row-space basis
-//! ([`RowSpace`]), so the cost is bounded by `O(n^3)`.
+//! Dense Hessian by two symmetric matrix products (lower triangle only), `O(n p^2 + p^3)`
+//! per iteration; a penalised fit with more columns than rows runs on the `n`-column
+//! row-space basis ([`RowSpace`]), so the cost is bounded by `O(n^3)`. Buffers are
+//! reused across the iterations of a fit.
 
 use ndarray::{Array1, ArrayView2};
 
-use faer::Mat;
+use faer::{Mat, MatRef};
 
-use crate::model::linalg::{to_faer, weighted_gram, RowSpace};
-use crate::model::logistic::{damped_newton, max_abs, FitInfo, NewtonOptions, NewtonRun, State};
+use crate::model::linalg::{to_faer, Gram, RowSpace};
+use crate::model::logistic::{
+    damped_newton, max_abs, FitInfo, NewtonObjective, NewtonOptions, NewtonRun,
+};
 
 /// How tied event times enter the partial likelihood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -118,7 +121,8 @@ pub fn fit(
     let design = reduced.as_ref().map_or(x, |r| r.z.view());
     let NewtonRun {
         beta,
-        state,
+        objective,
+        grad,
         iterations,
         converged,
     } = newton(design, time, event, ties, inv_c, opts)?;
@@ -132,8 +136,8 @@ pub fn fit(
         info: FitInfo {
             iterations,
             converged,
-            gradient_norm: max_abs(&state.grad),
-            objective: state.objective,
+            gradient_norm: max_abs(&grad),
+            objective,
         },
     })
 }
@@ -154,10 +158,12 @@ fn newton(
     let data = Data::new(x, time, event, &order, ties, inv_c);
 
     let tol = opts.tol * (n as f64).max(1.0);
-    damped_newton(vec![0.0; p], tol, opts.max_iter, |beta, h| {
-        data.evaluate(beta, h)
-    })
-    .map_err(|iteration| CoxError::Singular { iteration })
+    let mut problem = Problem {
+        data,
+        ws: Workspace::default(),
+    };
+    damped_newton(vec![0.0; p], tol, opts.max_iter, &mut problem)
+        .map_err(|iteration| CoxError::Singular { iteration })
 }
 
 fn validate(x: ArrayView2<f64>, time: &[f64], event: &[bool], c: f64) -> Result<(), CoxError> {
@@ -198,12 +204,38 @@ struct Data<'a> {
     xr: Vec<f64>,
     time: &'a [f64],
     event: &'a [bool],
-    /// The same design as a faer matrix, for the Hessian products.
+    /// The same design as a faer matrix (column-major), for the linear predictor and the
+    /// Hessian products.
     xf: Mat<f64>,
     /// Row indices by decreasing time.
     order: &'a [usize],
     ties: Ties,
     inv_c: f64,
+}
+
+/// Buffers of [`Data::evaluate`], reused across the evaluations of one fit so that an
+/// evaluation allocates only the gradient and Hessian it returns.
+#[derive(Default)]
+struct Workspace {
+    /// Linear predictor `eta_i` and `w_i = exp(eta_i - max eta)`, one per row.
+    eta: Vec<f64>,
+    w: Vec<f64>,
+    /// Running risk-set sum `S_1(R)` and the tie group's `S_1(D)`, one per column.
+    s1: Vec<f64>,
+    d1: Vec<f64>,
+    /// Per tie group (in processing order): sum_l 1/phi_l and sum_l f_l/phi_l.
+    group_inv: Vec<f64>,
+    group_f: Vec<f64>,
+    /// Tie group of each row.
+    group_of: Vec<usize>,
+    /// Event-term rows a_l of A, row-major.
+    a_rows: Vec<f64>,
+    /// Suffix sums of `group_inv` and the Hessian row weights `c_i`.
+    cum: Vec<f64>,
+    c: Vec<f64>,
+    gram: Gram,
+    /// Whether the last evaluation recorded the terms of its Hessian.
+    hessian_ready: bool,
 }
 
 impl<'a> Data<'a> {
@@ -226,41 +258,50 @@ impl<'a> Data<'a> {
         }
     }
 
-    /// Penalised negative log partial likelihood, its gradient and (optionally) Hessian.
-    ///
-    /// The Hessian is assembled as `X' diag(c) X - A' A` ([`weighted_gram`]): summing the
-    /// risk-set second moments `S_2(R) / phi_l` over terms gives each row the weight
-    /// `c_i = w_i (sum over terms whose risk set holds i of 1 / phi_l - [i is a tied
-    /// event] sum_l f_l / phi_l)`, and `A` holds one row `a_l = (S_1(R) - f_l S_1(D)) /
-    /// phi_l` per event term. This is the same sum as the formula in [`fit`], reordered.
-    // TODO(speed): the null engine's ridge Cox fits dominate the liver-review audit; a
-    // symmetric (lower-triangle) Hessian product and fewer allocations per call would help.
-    fn evaluate(&self, beta: &[f64], hess: bool) -> State {
+    /// Penalised negative log partial likelihood and its gradient; with `record`, the
+    /// terms of the Hessian at `beta` are kept in `ws` for [`Data::hessian`].
+    fn evaluate(&self, ws: &mut Workspace, beta: &[f64], record: bool) -> (f64, Vec<f64>) {
         let p = beta.len();
         let n = self.order.len();
-        let eta: Vec<f64> = if p == 0 {
-            vec![0.0; n]
-        } else {
-            self.xr
-                .chunks_exact(p)
-                .map(|row| row.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>())
-                .collect()
-        };
+
+        // eta = X beta by columns (vectorised over rows); each eta_i still adds its terms
+        // in column order, as a row-wise dot product does.
+        ws.eta.clear();
+        ws.eta.resize(n, 0.0);
+        for (j, &b) in beta.iter().enumerate() {
+            let col = self
+                .xf
+                .col(j)
+                .try_as_col_major()
+                .expect("invariant: columns of an owned Mat are contiguous")
+                .as_slice();
+            if j == 0 {
+                ws.eta.iter_mut().zip(col).for_each(|(e, x)| *e = x * b);
+            } else {
+                ws.eta.iter_mut().zip(col).for_each(|(e, x)| *e += x * b);
+            }
+        }
+        let eta = &ws.eta;
         // exp(eta - eta_max) keeps the sums finite; log S_0 is shifted back below.
         let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &e| m.max(e));
-        let w: Vec<f64> = eta.iter().map(|e| (e - shift).exp()).collect();
+        ws.w.clear();
+        ws.w.extend(eta.iter().map(|e| (e - shift).exp()));
+        let w = &ws.w;
 
         let mut s0 = 0.0;
-        let mut s1 = vec![0.0; p];
+        let s1 = &mut ws.s1;
+        s1.clear();
+        s1.resize(p, 0.0);
         let mut loglik = 0.0;
         let mut grad = vec![0.0; p];
-        let mut d1 = vec![0.0; p];
-        // Per tie group (in processing order): sum_l 1/phi_l and sum_l f_l/phi_l.
-        let mut group_inv = Vec::new();
-        let mut group_f = Vec::new();
-        let mut group_of = vec![0usize; n];
-        // Event-term rows a_l of A, row-major.
-        let mut a_rows: Vec<f64> = Vec::new();
+        let d1 = &mut ws.d1;
+        d1.clear();
+        d1.resize(p, 0.0);
+        ws.group_inv.clear();
+        ws.group_f.clear();
+        ws.group_of.clear();
+        ws.group_of.resize(n, 0);
+        ws.a_rows.clear();
 
         let mut start = 0;
         while start < n {
@@ -275,7 +316,7 @@ impl<'a> Data<'a> {
             d1.iter_mut().for_each(|v| *v = 0.0);
             let mut d = 0usize;
             for &i in &self.order[start..end] {
-                group_of[i] = group_inv.len();
+                ws.group_of[i] = ws.group_inv.len();
                 let xi = &self.xr[i * p..(i + 1) * p];
                 let wi = w[i];
                 s0 += wi;
@@ -304,52 +345,95 @@ impl<'a> Data<'a> {
                 loglik -= phi.ln() + shift;
                 inv_sum += 1.0 / phi;
                 f_sum += f / phi;
-                for a in 0..p {
-                    let a1 = (s1[a] - f * d1[a]) / phi;
-                    grad[a] += a1;
-                    if hess {
-                        a_rows.push(a1);
+                let terms = grad.iter_mut().zip(s1.iter()).zip(d1.iter());
+                if record {
+                    let at = ws.a_rows.len();
+                    ws.a_rows.resize(at + p, 0.0);
+                    for (((g, s), dd), r) in terms.zip(&mut ws.a_rows[at..]) {
+                        let a1 = (s - f * dd) / phi;
+                        *g += a1;
+                        *r = a1;
+                    }
+                } else {
+                    for ((g, s), dd) in terms {
+                        *g += (s - f * dd) / phi;
                     }
                 }
             }
-            group_inv.push(inv_sum);
-            group_f.push(f_sum);
+            ws.group_inv.push(inv_sum);
+            ws.group_f.push(f_sum);
             start = end;
-        }
-
-        let mut h = Vec::new();
-        if hess {
-            // Row i is in the risk set of its own group and of every later-processed
-            // (earlier-time) group: suffix sums of 1/phi over groups.
-            let mut cum = vec![0.0; group_inv.len() + 1];
-            for g in (0..group_inv.len()).rev() {
-                cum[g] = cum[g + 1] + group_inv[g];
-            }
-            let c: Vec<f64> = (0..n)
-                .map(|i| {
-                    let g = group_of[i];
-                    let tied = if self.event[i] { group_f[g] } else { 0.0 };
-                    w[i] * (cum[g] - tied)
-                })
-                .collect();
-            let terms = a_rows.len() / p.max(1);
-            let a = Mat::from_fn(terms, p, |r, j| a_rows[r * p + j]);
-            h = weighted_gram(self.xf.as_ref(), &c, Some(a.as_ref()));
         }
 
         let mut objective = -loglik;
         for a in 0..p {
             objective += 0.5 * self.inv_c * beta[a] * beta[a];
             grad[a] += self.inv_c * beta[a];
-            if hess {
-                h[a * p + a] += self.inv_c;
-            }
         }
-        State {
-            objective,
-            grad,
-            hess: h,
+        ws.hessian_ready = record;
+        (objective, grad)
+    }
+
+    /// The Hessian at the point of the last [`Data::evaluate`], which recorded its terms.
+    ///
+    /// It is assembled as `X' diag(c) X - A' A` ([`Gram::compute`]): summing the
+    /// risk-set second moments `S_2(R) / phi_l` over terms gives each row the weight
+    /// `c_i = w_i (sum over terms whose risk set holds i of 1 / phi_l - [i is a tied
+    /// event] sum_l f_l / phi_l)`, and `A` holds one row `a_l = (S_1(R) - f_l S_1(D)) /
+    /// phi_l` per event term. This is the same sum as the formula in [`fit`], reordered.
+    ///
+    /// # Panics
+    /// When the last evaluation did not record them (a caller bug).
+    fn hessian(&self, ws: &mut Workspace) -> Vec<f64> {
+        assert!(
+            ws.hessian_ready,
+            "invariant: a recorded evaluation precedes the Hessian"
+        );
+        let n = self.order.len();
+        let p = self.xf.ncols();
+
+        // Row i is in the risk set of its own group and of every later-processed
+        // (earlier-time) group: suffix sums of 1/phi over groups.
+        let groups = ws.group_inv.len();
+        ws.cum.clear();
+        ws.cum.resize(groups + 1, 0.0);
+        for g in (0..groups).rev() {
+            ws.cum[g] = ws.cum[g + 1] + ws.group_inv[g];
         }
+        ws.c.clear();
+        ws.c.extend((0..n).map(|i| {
+            let g = ws.group_of[i];
+            let tied = if self.event[i] { ws.group_f[g] } else { 0.0 };
+            ws.w[i] * (ws.cum[g] - tied)
+        }));
+        let terms = ws.a_rows.len() / p.max(1);
+        let a = MatRef::from_row_major_slice(&ws.a_rows, terms, p);
+        let mut h = vec![0.0; p * p];
+        ws.gram.compute(self.xf.as_ref(), &ws.c, Some(a), &mut h);
+        for a in 0..p {
+            h[a * p + a] += self.inv_c;
+        }
+        h
+    }
+}
+
+/// The Cox objective of one fit, as [`damped_newton`] asks for it.
+struct Problem<'a> {
+    data: Data<'a>,
+    ws: Workspace,
+}
+
+impl NewtonObjective for Problem<'_> {
+    fn value(&mut self, beta: &[f64]) -> f64 {
+        self.data.evaluate(&mut self.ws, beta, false).0
+    }
+
+    fn value_gradient(&mut self, beta: &[f64]) -> (f64, Vec<f64>) {
+        self.data.evaluate(&mut self.ws, beta, true)
+    }
+
+    fn hessian(&mut self) -> Vec<f64> {
+        self.data.hessian(&mut self.ws)
     }
 }
 
@@ -485,7 +569,8 @@ mod tests {
         let mut order: Vec<usize> = (0..6).collect();
         order.sort_by(|&a, &b| ts[b].total_cmp(&ts[a]).then(a.cmp(&b)));
         let data = Data::new(xs.view(), &ts, &es, &order, Ties::Efron, 1.0 / c);
-        let g = data.evaluate(f.coef.as_slice().unwrap(), false).grad;
+        let mut ws = Workspace::default();
+        let (_, g) = data.evaluate(&mut ws, f.coef.as_slice().unwrap(), false);
         assert!(max_abs(&g) < 1e-8, "full-space gradient {}", max_abs(&g));
     }
 
@@ -497,15 +582,17 @@ mod tests {
         order.sort_by(|&a, &b| t[b].total_cmp(&t[a]).then(a.cmp(&b)));
         let data = Data::new(x.view(), &t, &e, &order, Ties::Efron, 0.5);
         let beta = [-0.3, -0.05, 0.2, -0.1, -0.4, -0.1, 0.1];
-        let h = data.evaluate(&beta, true).hess;
+        let mut ws = Workspace::default();
+        data.evaluate(&mut ws, &beta, true);
+        let h = data.hessian(&mut ws);
         let step = 1e-5;
         for j in 0..7 {
             let (mut up, mut down) = (beta, beta);
             up[j] += step;
             down[j] -= step;
             let (gu, gd) = (
-                data.evaluate(&up, false).grad,
-                data.evaluate(&down, false).grad,
+                data.evaluate(&mut ws, &up, false).1,
+                data.evaluate(&mut ws, &down, false).1,
             );
             for i in 0..7 {
                 let fd = (gu[i] - gd[i]) / (2.0 * step);

@@ -18,7 +18,7 @@
 use faer::{Mat, MatRef};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
-use crate::model::linalg::{cholesky_solve, weighted_gram, RowSpace};
+use crate::model::linalg::{Cholesky, Gram, RowSpace};
 
 /// Settings of the Newton solver.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,21 +152,20 @@ pub fn fit(
     beta[0] = (prev / (1.0 - prev)).ln();
 
     let tol = opts.tol * (n as f64).max(1.0);
-    let run = damped_newton(beta, tol, opts.max_iter, |b, h| {
-        if h {
-            evaluate(x, zf.as_ref(), y, b, inv_c)
-        } else {
-            State {
-                objective: objective(x, y, b, inv_c),
-                grad: Vec::new(),
-                hess: Vec::new(),
-            }
-        }
-    })
-    .map_err(|iteration| LogisticError::Singular { iteration })?;
+    let mut problem = Problem {
+        x,
+        zf: zf.as_ref(),
+        y,
+        inv_c,
+        w: Vec::new(),
+        gram: Gram::default(),
+    };
+    let run = damped_newton(beta, tol, opts.max_iter, &mut problem)
+        .map_err(|iteration| LogisticError::Singular { iteration })?;
     let NewtonRun {
         beta,
-        state,
+        objective,
+        grad,
         iterations,
         converged,
     } = run;
@@ -182,25 +181,30 @@ pub fn fit(
         info: FitInfo {
             iterations,
             converged,
-            gradient_norm: max_abs(&state.grad),
-            objective: state.objective,
+            gradient_norm: max_abs(&grad),
+            objective,
         },
     })
 }
 
-/// Objective, gradient and (optionally) Hessian at one point.
-/// Objective, gradient and Hessian (row-major `dim x dim`) at one point of a Newton fit.
-pub(crate) struct State {
-    pub(crate) objective: f64,
-    pub(crate) grad: Vec<f64>,
-    /// Row-major `dim x dim`; empty when only the objective was asked for.
-    pub(crate) hess: Vec<f64>,
+/// A smooth convex objective for [`damped_newton`].
+pub(crate) trait NewtonObjective {
+    /// The objective at `beta` (the step-halving trials).
+    fn value(&mut self, beta: &[f64]) -> f64;
+
+    /// The objective and its gradient at `beta`.
+    fn value_gradient(&mut self, beta: &[f64]) -> (f64, Vec<f64>);
+
+    /// The Hessian (row-major `dim x dim`) at the point of the last
+    /// [`value_gradient`](NewtonObjective::value_gradient) call.
+    fn hessian(&mut self) -> Vec<f64>;
 }
 
-/// The end of a damped Newton run.
+/// The end of a damped Newton run: the last accepted point, its objective and gradient.
 pub(crate) struct NewtonRun {
     pub(crate) beta: Vec<f64>,
-    pub(crate) state: State,
+    pub(crate) objective: f64,
+    pub(crate) grad: Vec<f64>,
     pub(crate) iterations: usize,
     pub(crate) converged: bool,
 }
@@ -208,10 +212,10 @@ pub(crate) struct NewtonRun {
 /// Minimises a smooth convex objective by Newton's method with step halving, shared by
 /// the logistic and Cox fits.
 ///
-/// `eval(beta, true)` returns objective, gradient and Hessian; `eval(beta, false)` needs
-/// only the objective. Each step solves `H d = -g` (Cholesky) and halves the step (at most
-/// 40 times) until the objective does not increase; the run stops when the largest
-/// gradient component is below `tol`, after `max_iter` steps, or when no halving helps.
+/// Each step solves `H d = -g` (Cholesky) and halves the step (at most 40 times) until
+/// the objective does not increase; the run stops when the largest gradient component is
+/// below `tol`, after `max_iter` steps, or when no halving helps. The Hessian is asked
+/// for only when a step follows, so the converged point never pays for one.
 ///
 /// # Errors
 /// The iteration at which the Hessian was not numerically positive definite.
@@ -219,44 +223,54 @@ pub(crate) fn damped_newton(
     mut beta: Vec<f64>,
     tol: f64,
     max_iter: usize,
-    mut eval: impl FnMut(&[f64], bool) -> State,
+    f: &mut impl NewtonObjective,
 ) -> Result<NewtonRun, usize> {
     let dim = beta.len();
-    let mut state = eval(&beta, true);
+    let mut chol = Cholesky::default();
+    let (mut objective, mut grad) = f.value_gradient(&beta);
     let mut iterations = 0;
-    let mut converged = max_abs(&state.grad) < tol;
+    let mut converged = max_abs(&grad) < tol;
     while !converged && iterations < max_iter {
         iterations += 1;
 
-        // Newton direction: H d = -g.
-        let neg_g: Vec<f64> = state.grad.iter().map(|g| -g).collect();
-        let d = cholesky_solve(&state.hess, dim, &neg_g).ok_or(iterations)?;
+        // Newton direction: H d = -g, H at beta (the last point with a gradient).
+        let hess = f.hessian();
+        let neg_g: Vec<f64> = grad.iter().map(|g| -g).collect();
+        let d = chol.solve(&hess, dim, &neg_g).ok_or(iterations)?;
 
         // Step halving until the objective does not increase. The full step is nearly
-        // always taken, so it is evaluated with its Hessian, which the next step needs.
+        // always taken, so it is evaluated with its gradient, which the test of
+        // convergence needs.
         let mut step = 1.0;
         let mut accepted = None;
         for _ in 0..40 {
             let trial: Vec<f64> = beta.iter().zip(&d).map(|(b, di)| b + step * di).collect();
-            let at = eval(&trial, step == 1.0);
-            if at.objective <= state.objective + 1e-12 * state.objective.abs().max(1.0) {
-                accepted = Some((trial, at));
+            let (value, g) = if step == 1.0 {
+                let (value, g) = f.value_gradient(&trial);
+                (value, Some(g))
+            } else {
+                (f.value(&trial), None)
+            };
+            if value <= objective + 1e-12 * objective.abs().max(1.0) {
+                accepted = Some((trial, value, g));
                 break;
             }
             step *= 0.5;
         }
-        let Some((next, at)) = accepted else { break };
-        beta = next;
-        state = if at.hess.is_empty() {
-            eval(&beta, true)
-        } else {
-            at
+        let Some((next, value, g)) = accepted else {
+            break;
         };
-        converged = max_abs(&state.grad) < tol;
+        beta = next;
+        (objective, grad) = match g {
+            Some(g) => (value, g),
+            None => f.value_gradient(&beta),
+        };
+        converged = max_abs(&grad) < tol;
     }
     Ok(NewtonRun {
         beta,
-        state,
+        objective,
+        grad,
         iterations,
         converged,
     })
@@ -312,42 +326,55 @@ fn objective(x: ArrayView2<f64>, y: &[bool], beta: &[f64], inv_c: f64) -> f64 {
     f + 0.5 * inv_c * beta[1..].iter().map(|b| b * b).sum::<f64>()
 }
 
-/// Objective, gradient and Hessian; `zf` is `[1, x]`, whose weighted Gram matrix
+/// The logistic objective of one fit; `zf` is `[1, x]`, whose weighted Gram matrix
 /// `Z' W Z` is the information.
-fn evaluate(
-    x: ArrayView2<f64>,
-    zf: MatRef<'_, f64>,
-    y: &[bool],
-    beta: &[f64],
+struct Problem<'a> {
+    x: ArrayView2<'a, f64>,
+    zf: MatRef<'a, f64>,
+    y: &'a [bool],
     inv_c: f64,
-) -> State {
-    let dim = beta.len();
-    let mut grad = vec![0.0; dim];
-    let mut f = 0.0;
-    let mut w = vec![0.0; x.nrows()];
-    for (i, row) in x.rows().into_iter().enumerate() {
-        let eta = beta[0] + row.iter().zip(&beta[1..]).map(|(a, b)| a * b).sum::<f64>();
-        let yi = if y[i] { 1.0 } else { 0.0 };
-        f += log1p_exp(eta) - yi * eta;
-        let mu = sigmoid(eta);
-        let r = mu - yi;
-        grad[0] += r;
-        for (g, xj) in grad[1..].iter_mut().zip(row.iter()) {
-            *g += r * xj;
-        }
-        w[i] = mu * (1.0 - mu);
-    }
-    let mut h = weighted_gram(zf, &w, None);
+    /// `mu_i (1 - mu_i)` at the last point with a gradient.
+    w: Vec<f64>,
+    gram: Gram,
+}
 
-    for j in 1..dim {
-        grad[j] += inv_c * beta[j];
-        f += 0.5 * inv_c * beta[j] * beta[j];
-        h[j * dim + j] += inv_c;
+impl NewtonObjective for Problem<'_> {
+    fn value(&mut self, beta: &[f64]) -> f64 {
+        objective(self.x, self.y, beta, self.inv_c)
     }
-    State {
-        objective: f,
-        grad,
-        hess: h,
+
+    fn value_gradient(&mut self, beta: &[f64]) -> (f64, Vec<f64>) {
+        let dim = beta.len();
+        let mut grad = vec![0.0; dim];
+        let mut f = 0.0;
+        self.w.clear();
+        for (i, row) in self.x.rows().into_iter().enumerate() {
+            let eta = beta[0] + row.iter().zip(&beta[1..]).map(|(a, b)| a * b).sum::<f64>();
+            let yi = if self.y[i] { 1.0 } else { 0.0 };
+            f += log1p_exp(eta) - yi * eta;
+            let mu = sigmoid(eta);
+            let r = mu - yi;
+            grad[0] += r;
+            for (g, xj) in grad[1..].iter_mut().zip(row.iter()) {
+                *g += r * xj;
+            }
+            self.w.push(mu * (1.0 - mu));
+        }
+        for j in 1..dim {
+            grad[j] += self.inv_c * beta[j];
+            f += 0.5 * self.inv_c * beta[j] * beta[j];
+        }
+        (f, grad)
+    }
+
+    fn hessian(&mut self) -> Vec<f64> {
+        let dim = self.zf.ncols();
+        let mut h = vec![0.0; dim * dim];
+        self.gram.compute(self.zf, &self.w, None, &mut h);
+        for j in 1..dim {
+            h[j * dim + j] += self.inv_c;
+        }
+        h
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cv;
 pub mod fold_t;
 pub mod linalg;
 pub mod logistic;
+pub mod outcome;
 pub mod penalized;
 pub mod pipeline;
 pub mod select;

@@ -11,56 +11,10 @@ use ndarray::ArrayView2;
 use serde::Serialize;
 
 use crate::model::cox::Ties;
+// Re-exported: the pipeline's callers name the outcome with it.
+pub use crate::model::outcome::Outcome;
 use crate::model::penalized::{self, PathFit, PathOptions, PenalizedError, Response};
 use crate::model::select::{self, SelectError};
-
-/// The outcome of a data set.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Binary labels (`true` = case).
-    Binary(Vec<bool>),
-    /// Right-censored survival.
-    Survival { time: Vec<f64>, event: Vec<bool> },
-}
-
-impl Outcome {
-    /// Rows.
-    pub fn len(&self) -> usize {
-        match self {
-            Outcome::Binary(y) => y.len(),
-            Outcome::Survival { time, .. } => time.len(),
-        }
-    }
-
-    /// Whether there are no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The stratum of each row: the class (binary) or the event indicator (survival).
-    pub fn strata(&self) -> &[bool] {
-        match self {
-            Outcome::Binary(y) => y,
-            Outcome::Survival { event, .. } => event,
-        }
-    }
-
-    /// The same outcome with rows reordered: row `i` takes the outcome of `perm[i]`.
-    pub fn permuted(&self, perm: &[usize]) -> Outcome {
-        match self {
-            Outcome::Binary(y) => Outcome::Binary(perm.iter().map(|&i| y[i]).collect()),
-            Outcome::Survival { time, event } => Outcome::Survival {
-                time: perm.iter().map(|&i| time[i]).collect(),
-                event: perm.iter().map(|&i| event[i]).collect(),
-            },
-        }
-    }
-
-    /// The outcome of the given rows.
-    pub fn subset(&self, rows: &[usize]) -> Outcome {
-        self.permuted(rows)
-    }
-}
 
 /// How columns are ranked on the training rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

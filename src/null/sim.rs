@@ -44,65 +44,12 @@ use rand_distr::{Exp1, StandardNormal};
 use crate::model::cox::{self, CoxFit, Ties};
 use crate::model::fold_t::FoldT;
 use crate::model::logistic::{self, LogisticFit, NewtonOptions};
+use crate::model::outcome::Outcome;
 use crate::model::select::{self, Selection};
 use crate::null::cells;
 use crate::null::design::{FeatureCorrelation, ModelKind, NullDesign, Validation};
 use crate::null::NullError;
 use crate::stats::rng::Stream;
-
-/// The outcome of one cohort.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Binary labels (`true` = case).
-    Binary(Vec<bool>),
-    /// Right-censored times.
-    Survival { time: Vec<f64>, event: Vec<bool> },
-}
-
-impl Outcome {
-    /// Rows in the cohort.
-    pub fn len(&self) -> usize {
-        match self {
-            Outcome::Binary(y) => y.len(),
-            Outcome::Survival { time, .. } => time.len(),
-        }
-    }
-
-    /// Whether the cohort is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The stratum of each row for stratified splits: the class or the event indicator.
-    fn strata(&self) -> &[bool] {
-        match self {
-            Outcome::Binary(y) => y,
-            Outcome::Survival { event, .. } => event,
-        }
-    }
-
-    fn concat(&self, other: &Outcome) -> Outcome {
-        match (self, other) {
-            (Outcome::Binary(a), Outcome::Binary(b)) => {
-                Outcome::Binary(a.iter().chain(b).copied().collect())
-            }
-            (
-                Outcome::Survival {
-                    time: t1,
-                    event: e1,
-                },
-                Outcome::Survival {
-                    time: t2,
-                    event: e2,
-                },
-            ) => Outcome::Survival {
-                time: t1.iter().chain(t2).copied().collect(),
-                event: e1.iter().chain(e2).copied().collect(),
-            },
-            _ => unreachable!("invariant: cohorts of one design share the outcome type"),
-        }
-    }
-}
 
 /// Result of a cross-validation run with given folds.
 #[derive(Debug, Clone, PartialEq)]
@@ -374,7 +321,13 @@ impl Pipeline {
         rows: &[usize],
         cols: &[usize],
     ) -> Result<Fitted, NullError> {
-        let sub = Array2::from_shape_fn((rows.len(), cols.len()), |(i, j)| x[[rows[i], cols[j]]]);
+        let mut sub = Vec::with_capacity(rows.len() * cols.len());
+        for &r in rows {
+            let row = x.row(r);
+            sub.extend(cols.iter().map(|&c| row[c]));
+        }
+        let sub = Array2::from_shape_vec((rows.len(), cols.len()), sub)
+            .expect("invariant: one value per selected row and column");
         let opts = NewtonOptions {
             max_iter: 100,
             tol: 1e-8,
