@@ -273,39 +273,57 @@ fn cluster(
         // Update: centres move to the mean of their voxels (in index order). A run of
         // voxels with one label adds to a copy of its sums held in registers, written
         // back when the label changes: the same additions in the same order.
-        let mut sums = vec![[0.0f64; 5]; centres.len()];
+        // Per centre: sums of x, y, z and the count (whole numbers, exact in u64 as in
+        // f64), and of the intensities (f64, added in index order).
+        let mut sums = vec![([0u64; 4], 0.0f64); centres.len()];
+        // Adds the run x0..x1 of row (y, z) with label `run` and intensity sum `v`.
+        fn flush(
+            sums: &mut [([u64; 4], f64)],
+            run: u32,
+            x0: usize,
+            x1: usize,
+            yz: [usize; 2],
+            v: f64,
+        ) {
+            if run > 0 {
+                let (n, s) = ((x1 - x0) as u64, &mut sums[run as usize - 1]);
+                s.0[0] += (x0 + x1 - 1) as u64 * n / 2;
+                s.0[1] += yz[0] as u64 * n;
+                s.0[2] += yz[1] as u64 * n;
+                s.0[3] += n;
+                s.1 = v;
+            }
+        }
         for z in lo[2]..=hi[2] {
             for y in lo[1]..=hi[1] {
                 let row = &labels[at_pad(z, y, 0) / 8..][..stride / 8];
                 let row = row.iter().flat_map(|b| b.0).take(nx);
-                let (mut run, mut acc) = (0u32, [0.0f64; 5]);
+                let (mut run, mut x0, mut acc) = (0u32, 0usize, 0.0f64);
                 for ((x, l), &v) in row.enumerate().zip(&data[at(z, y, 0)..][..nx]) {
                     if l != run {
-                        if run > 0 {
-                            sums[run as usize - 1] = acc;
-                        }
-                        run = l;
+                        flush(&mut sums, run, x0, x, [y, z], acc);
+                        (run, x0) = (l, x);
                         if l > 0 {
-                            acc = sums[l as usize - 1];
+                            acc = sums[l as usize - 1].1;
                         }
                     }
                     if l > 0 {
-                        acc[0] += x as f64;
-                        acc[1] += y as f64;
-                        acc[2] += z as f64;
-                        acc[3] += v;
-                        acc[4] += 1.0;
+                        acc += v;
                     }
                 }
-                if run > 0 {
-                    sums[run as usize - 1] = acc;
-                }
+                flush(&mut sums, run, x0, nx, [y, z], acc);
             }
         }
         let mut moved = false;
-        for (c, s) in centres.iter_mut().zip(&sums) {
-            if s[4] > 0.0 {
-                let next = [s[0] / s[4], s[1] / s[4], s[2] / s[4], s[3] / s[4]];
+        for (c, (xyzn, v)) in centres.iter_mut().zip(&sums) {
+            if xyzn[3] > 0 {
+                let n = xyzn[3] as f64;
+                let next = [
+                    xyzn[0] as f64 / n,
+                    xyzn[1] as f64 / n,
+                    xyzn[2] as f64 / n,
+                    v / n,
+                ];
                 moved |= next != *c;
                 *c = next;
             }
