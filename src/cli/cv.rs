@@ -876,19 +876,21 @@ mod tests {
         args: Args,
     }
 
+    /// The required arguments of `cv` and nothing else.
+    const MINIMAL_ARGV: [&str; 7] = [
+        "cv",
+        "--table",
+        "t.csv",
+        "--outcome",
+        "y",
+        "--out",
+        "o.json",
+    ];
+
     #[test]
     fn every_argument_is_a_key_setting_or_listed_as_none() {
         // A new argument that changes results must not be left out of the checkpoint's key.
-        let argv = [
-            "cv",
-            "--table",
-            "t.csv",
-            "--outcome",
-            "y",
-            "--out",
-            "o.json",
-        ];
-        let args = Cli::try_parse_from(argv).unwrap().args;
+        let args = Cli::try_parse_from(MINIMAL_ARGV).unwrap().args;
         let debug = format!("{args:#?}");
         let fields: BTreeSet<String> = debug
             .lines()
@@ -915,17 +917,8 @@ mod tests {
 
     #[test]
     fn alpha_is_refused_for_models_without_mixing() {
-        let base = [
-            "cv",
-            "--table",
-            "t.csv",
-            "--outcome",
-            "y",
-            "--out",
-            "o.json",
-        ];
         let parse = |extra: &[&str]| {
-            let argv: Vec<&str> = base.iter().chain(extra).copied().collect();
+            let argv: Vec<&str> = MINIMAL_ARGV.iter().chain(extra).copied().collect();
             Cli::try_parse_from(argv).unwrap().args
         };
         let e = pipeline(&parse(&["--alpha", "0.5"]), false)
