@@ -20,6 +20,7 @@ pub mod local_intensity;
 pub mod mesh;
 mod mesh_table;
 pub mod morphology;
+pub mod mvee;
 pub mod registry;
 pub mod statistics;
 pub mod texture;

@@ -335,7 +335,7 @@ pub fn pca_eigenvalues(points: &[[f64; 3]], norm_kind: PcaNorm) -> [f64; 3] {
 }
 
 /// Eigenvalues of a symmetric 3x3 matrix by cyclic Jacobi rotations.
-fn symmetric_eigenvalues(mut a: [[f64; 3]; 3]) -> [f64; 3] {
+pub(super) fn symmetric_eigenvalues(mut a: [[f64; 3]; 3]) -> [f64; 3] {
     for _ in 0..100 {
         let off = a[0][1].powi(2) + a[0][2].powi(2) + a[1][2].powi(2);
         let diag = a[0][0].powi(2) + a[1][1].powi(2) + a[2][2].powi(2);
