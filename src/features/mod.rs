@@ -21,6 +21,7 @@ pub mod mesh;
 mod mesh_table;
 pub mod morphology;
 pub mod mvee;
+pub mod ombb;
 pub mod registry;
 pub mod statistics;
 pub mod texture;
