@@ -7,8 +7,9 @@
 //! A family is a plain function from the context to `(name, value)` pairs, so new
 //! families (texture: `texture/`) plug in by adding an entry to [`families`].
 //!
-//! Helpers: [`mesh`] (marching cubes), [`hull`] (convex hull), [`autocorr`] (Moran's I and
-//! Geary's C by FFT).
+//! Helpers: [`mesh`] (marching cubes), [`hull`] (convex hull), [`ombb`] (oriented minimum
+//! bounding box), [`mvee`] (minimum-volume enclosing ellipsoid), [`autocorr`] (Moran's I
+//! and Geary's C by FFT).
 
 pub mod autocorr;
 pub mod config;
