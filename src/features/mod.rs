@@ -7,8 +7,9 @@
 //! A family is a plain function from the context to `(name, value)` pairs, so new
 //! families (texture: `texture/`) plug in by adding an entry to [`families`].
 //!
-//! Helpers: [`mesh`] (marching cubes), [`hull`] (convex hull), [`autocorr`] (Moran's I and
-//! Geary's C by FFT).
+//! Helpers: [`mesh`] (marching cubes), [`hull`] (convex hull), [`ombb`] (oriented minimum
+//! bounding box), [`mvee`] (minimum-volume enclosing ellipsoid), [`autocorr`] (Moran's I
+//! and Geary's C by FFT).
 
 pub mod autocorr;
 pub mod config;
@@ -20,6 +21,8 @@ pub mod local_intensity;
 pub mod mesh;
 mod mesh_table;
 pub mod morphology;
+pub mod mvee;
+pub mod ombb;
 pub mod registry;
 pub mod statistics;
 pub mod texture;

@@ -134,6 +134,18 @@ pub const ENTRIES: &[Entry] = &[
         None,
     ),
     e(
+        "morph.v_dens_ombb",
+        Some("ZH1A"),
+        Some("morph.v.dens.ombb"),
+        None,
+    ),
+    e(
+        "morph.a_dens_ombb",
+        Some("IQYR"),
+        Some("morph.a.dens.ombb"),
+        None,
+    ),
+    e(
         "morph.v_dens_aee",
         Some("6BDE"),
         Some("morph.v.dens.aee"),
@@ -143,6 +155,18 @@ pub const ENTRIES: &[Entry] = &[
         "morph.a_dens_aee",
         Some("RDD2"),
         Some("morph.a.dens.aee"),
+        None,
+    ),
+    e(
+        "morph.v_dens_mvee",
+        Some("SWZ1"),
+        Some("morph.v.dens.mvee"),
+        None,
+    ),
+    e(
+        "morph.a_dens_mvee",
+        Some("BRI8"),
+        Some("morph.a.dens.mvee"),
         None,
     ),
     e(
