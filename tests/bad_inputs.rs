@@ -1369,3 +1369,157 @@ case!(
         ])
     }
 );
+
+// ---- filters and perturbation plans (QA, session 5) ----
+
+/// `extract` of the small test image with config file `c.toml` holding `config`.
+fn extract_with_config(d: &Path, config: &str) -> Vec<String> {
+    put(d, "img.nii", &nifti_ok());
+    put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
+    put(d, "c.toml", config.as_bytes());
+    args(&[
+        "extract", "--image", "img.nii", "--mask", "mask.nii", "--config", "c.toml", "--out",
+        "f.csv",
+    ])
+}
+
+// A kernel of 1e300 mm used to overflow an allocation (panic).
+case!(
+    filter_sigma_absurdly_large,
+    2,
+    ["the kernel reaches", "check sigma"],
+    |d| {
+        extract_with_config(
+            d,
+            "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"log\"\nsigma_mm = 1e300\n",
+        )
+    }
+);
+
+// An energy window of 1e9 voxels used to abort on a 32 GB allocation.
+case!(
+    filter_laws_energy_delta_absurd,
+    2,
+    ["more than 8192"],
+    |d| {
+        extract_with_config(
+            d,
+            "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"laws\"\n\
+         kernel = \"L5E5S5\"\nenergy_delta = 1000000000\n",
+        )
+    }
+);
+
+// Level 60 used to run for minutes; it is refused when the config is read, naming it.
+case!(
+    filter_wavelet_level_too_high,
+    2,
+    ["c.toml", "wavelet level 60, expected 1..=8"],
+    |d| {
+        extract_with_config(
+            d,
+            "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"wavelet\"\n\
+             wavelet = \"coif1\"\nsubband = \"LLH\"\nlevel = 60\n",
+        )
+    }
+);
+
+// A value out of range names the config file.
+case!(
+    filter_negative_sigma_names_the_file,
+    2,
+    ["c.toml", "sigma_mm = -2"],
+    |d| {
+        extract_with_config(
+            d,
+            "discretisation = { bin-count = 8 }\n[[filters]]\nfilter = \"log\"\nsigma_mm = -2.0\n",
+        )
+    }
+);
+
+// An empty [perturbation] table ran as if it were a plan.
+case!(
+    perturbation_plan_varying_nothing,
+    2,
+    ["c.toml", "varies nothing"],
+    |d| {
+        put(d, "img.nii", &nifti_ok());
+        put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
+        put(
+            d,
+            "cohort.csv",
+            b"case_id,image,mask\nc1,img.nii,mask.nii\n",
+        );
+        put(
+            d,
+            "c.toml",
+            b"discretisation = { bin-count = 8 }\n[perturbation]\nrepeats = 2\n",
+        );
+        args(&[
+            "perturb",
+            "--cohort",
+            "cohort.csv",
+            "--config",
+            "c.toml",
+            "--out",
+            "long.csv",
+        ])
+    }
+);
+
+// A missing label in a perturbation cohort names the mask file.
+case!(
+    perturb_label_missing_names_the_mask,
+    2,
+    ["mask.nii", "label 7"],
+    |d| {
+        put(d, "img.nii", &nifti_ok());
+        put(d, "mask.nii", &nifti_mask([1.0, 1.0, 2.0], &cube_labels()));
+        put(
+            d,
+            "cohort.csv",
+            b"case_id,image,mask,label\nc1,img.nii,mask.nii,7\n",
+        );
+        put(
+            d,
+            "c.toml",
+            b"discretisation = { bin-count = 8 }\n[perturbation]\nrotation = [5.0]\n",
+        );
+        args(&[
+            "perturb",
+            "--cohort",
+            "cohort.csv",
+            "--config",
+            "c.toml",
+            "--out",
+            "long.csv",
+        ])
+    }
+);
+
+// An alpha outside [0, 1] for an elastic net names the flag and the value.
+case!(
+    cv_alpha_out_of_range_names_the_value,
+    2,
+    ["--alpha", "alpha 1.5"],
+    |d| {
+        put(
+            d,
+            "t.csv",
+            b"id,y,f1,f2\n1,0,1.0,2.0\n2,1,1.5,2.5\n3,0,0.5,1.0\n4,1,2.0,3.0\n5,0,1,1\n",
+        );
+        args(&[
+            "cv",
+            "--table",
+            "t.csv",
+            "--outcome",
+            "y",
+            "--model",
+            "logistic-enet",
+            "--alpha",
+            "1.5",
+            "--out",
+            "o.json",
+        ])
+    }
+);

@@ -4,7 +4,8 @@
 //! distances and value sets, so they must not change), and morphology scaling with the
 //! voxel spacing (volumes by s^3, areas by s^2, lengths by s, ratios unchanged).
 //!
-//! Tolerance: 1e-9 relative (only floating-point summation order differs).
+//! Tolerance: 1e-9 relative (only floating-point summation order differs); 1e-5 for the
+//! minimum-volume enclosing ellipsoid, an iterative fit (see `assert_same`).
 
 use ndarray::{s, Array3, Axis};
 use proptest::prelude::*;
@@ -39,7 +40,13 @@ fn assert_same(a: &FeatureList, b: &FeatureList, what: &str) {
         if what == "rotation" && (n == "morph.diam_2d_column" || n == "morph.diam_2d_row") {
             continue;
         }
-        assert!(close(*x, *y, 1e-9), "{what}: {n}: {x} vs {y}");
+        // The enclosing ellipsoid stops at an optimality tolerance (features::mvee::EPS,
+        // 1e-10): its volume is then within 2e-10 of the minimum whatever the iterate,
+        // but its axes, and so its area, only to about the square root of that (the
+        // volume is flat to first order at the optimum); a moved ROI starts the iterations
+        // elsewhere.
+        let rel = if n.ends_with("_mvee") { 1e-5 } else { 1e-9 };
+        assert!(close(*x, *y, rel), "{what}: {n}: {x} vs {y}");
     }
 }
 

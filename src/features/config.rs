@@ -126,6 +126,14 @@ pub enum ConfigError {
     /// A value out of range.
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// A value out of range in a config file.
+    #[error("{path}: invalid configuration: {reason}")]
+    InvalidFile {
+        /// The config file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl ExtractConfig {
@@ -247,7 +255,13 @@ impl ExtractConfig {
             path: path.to_string(),
             source,
         })?;
-        cfg.validate()?;
+        cfg.validate().map_err(|e| match e {
+            ConfigError::Invalid(reason) => ConfigError::InvalidFile {
+                path: path.to_string(),
+                reason,
+            },
+            other => other,
+        })?;
         Ok(cfg)
     }
 

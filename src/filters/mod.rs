@@ -267,7 +267,7 @@ impl FilterSpec {
             }
             out
         };
-        let add = |a: [usize; 3], b: [usize; 3]| std::array::from_fn(|i| a[i] + b[i]);
+        let add = |a: [usize; 3], b: [usize; 3]| std::array::from_fn(|i| a[i].saturating_add(b[i]));
         let all = |r: usize| [r; 3];
         let half = |k: &separable::Kernel1d| k.centre.max(k.taps.len() - 1 - k.centre);
         match self {
@@ -282,7 +282,7 @@ impl FilterSpec {
                 Some(on(dims.axes(), r))
             }
             FilterSpec::PyradiomicsLog { sigma_mm } => {
-                Some(spacing.map(|s| (24.0 * sigma_mm / s).ceil() as usize + 1))
+                Some(spacing.map(|s| ((24.0 * sigma_mm / s).ceil() as usize).saturating_add(1)))
             }
             FilterSpec::Laws {
                 kernel,
@@ -333,7 +333,8 @@ impl FilterSpec {
                 // all, along every axis the sub-band filters (a rotation keeps that set).
                 let taps = wavelet::low_pass(family)?.len();
                 let c = wavelet::centre(taps);
-                let r = c.max(taps - 1 - c) * ((1usize << level) - 1);
+                let dilations = 1usize.checked_shl(*level as u32).unwrap_or(usize::MAX) - 1;
+                let r = c.max(taps - 1 - c).saturating_mul(dilations);
                 let axes: &[usize] = if subband.len() == 2 {
                     &[2, 1]
                 } else {
@@ -405,6 +406,7 @@ impl FilterSpec {
                 level,
                 ..
             } => {
+                wavelet_level(*level)?;
                 wavelet::subband(
                     &Array3::zeros((1, 1, 1)),
                     wavelet,
@@ -424,6 +426,7 @@ impl FilterSpec {
                         "PyRadiomics wavelet sub-band {subband:?}, expected 3 letters"
                     )));
                 }
+                wavelet_level(*level)?;
                 wavelet::subband(
                     &Array3::zeros((1, 1, 1)),
                     wavelet,
@@ -616,6 +619,21 @@ pub fn apply(spec: &FilterSpec, image: &Volume) -> Result<Volume, FilterError> {
     })
 }
 
+/// The widest kernel [`response`] builds, in voxels from the centre (a LoG of sigma 1000
+/// voxels reaches 4000).
+pub const MAX_REACH: usize = 8192;
+
+/// Checks a wavelet decomposition level: 1..=8 (dilations up to 128 voxels).
+fn wavelet_level(level: usize) -> Result<(), FilterError> {
+    if (1..=8).contains(&level) {
+        Ok(())
+    } else {
+        Err(FilterError::Invalid(format!(
+            "wavelet level {level}, expected 1..=8"
+        )))
+    }
+}
+
 /// The response map on a bare array (`[z][y][x]`), `spacing` `(x, y, z)` in mm.
 ///
 /// # Errors
@@ -625,6 +643,17 @@ pub fn response(
     data: &Array3<f64>,
     spacing: [f64; 3],
 ) -> Result<Array3<f64>, FilterError> {
+    // A kernel wider than this is a mistyped parameter (sigma in um, say), not a filter
+    // anyone means; refuse it before allocating it.
+    if let Some(r) = spec.reach(spacing) {
+        if r.iter().any(|&v| v > MAX_REACH) {
+            return Err(FilterError::Invalid(format!(
+                "{}: the kernel reaches {r:?} voxels (x, y, z) at spacing {spacing:?} mm, \
+                 more than {MAX_REACH}; check sigma, support and energy_delta",
+                spec.tag()
+            )));
+        }
+    }
     let sp_zyx = [spacing[2], spacing[1], spacing[0]];
     let out = match spec {
         FilterSpec::Mean {

@@ -152,10 +152,13 @@ impl Pipeline {
         if self.ranker != Ranker::None && (self.k_grid.is_empty() || self.k_grid.contains(&0)) {
             return Err(PipelineError::Grid("k grid must hold values >= 1".into()));
         }
-        if self.alpha_grid.is_empty() || self.alpha_grid.iter().any(|a| !(0.0..=1.0).contains(a)) {
-            return Err(PipelineError::Grid(
-                "alpha grid must hold values in [0, 1]".into(),
-            ));
+        if self.alpha_grid.is_empty() {
+            return Err(PipelineError::Grid("alpha grid (--alpha) is empty".into()));
+        }
+        if let Some(a) = self.alpha_grid.iter().find(|a| !(0.0..=1.0).contains(*a)) {
+            return Err(PipelineError::Grid(format!(
+                "alpha {a} in the alpha grid (--alpha): expected a value in [0, 1]"
+            )));
         }
         match self.lambda {
             LambdaRule::Path { n_lambda, .. } if n_lambda == 0 => {

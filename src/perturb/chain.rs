@@ -244,6 +244,23 @@ impl Plan {
         {
             return bad(format!("spacing {s:?} (expected > 0 mm)"));
         }
+        let factors = [
+            self.noise.len(),
+            self.translation.len(),
+            self.rotation.len(),
+            self.spacing.len(),
+            self.volume.len(),
+            self.volume_mm.len(),
+            self.morphology.len(),
+            self.contour.len(),
+        ];
+        if factors.iter().all(|&n| n == 0) {
+            return bad(
+                "the plan varies nothing: give at least one of noise, translation, rotation, \
+                 spacing, volume, volume_mm, morphology, contour"
+                    .into(),
+            );
+        }
         if !self.volume.is_empty() && !self.volume_mm.is_empty() {
             return bad("give volume (fractions) or volume_mm (distances), not both".into());
         }
@@ -761,6 +778,8 @@ mod tests {
         assert!(plan("noise_sigma = \"guess\"").is_err());
         assert!(plan("repeats = 0").is_err());
         assert!(plan("volume = [0.1]\nvolume_mm = [1.0]").is_err());
+        let empty = plan("repeats = 2").unwrap_err().to_string();
+        assert!(empty.contains("varies nothing"), "{empty}");
         let cfg: ExtractConfig = toml::from_str("discretisation = { bin-count = 8 }").unwrap();
         assert!(Plan::from_config(&cfg).is_err());
     }

@@ -123,8 +123,14 @@ pub fn load_case(
     use crate::features::extract::ExtractError;
     let img = image::read_volume(&case.image).map_err(ExtractError::from)?;
     let mask = image::read_mask(&case.mask).map_err(ExtractError::from)?;
-    let roi = image::roi(&img, &mask, case.label, &image::RoiRules::default())
-        .map_err(ExtractError::from)?;
+    let roi =
+        image::roi(&img, &mask, case.label, &image::RoiRules::default()).map_err(|reason| {
+            ExtractError::MaskFile {
+                image: case.image.clone(),
+                mask: case.mask.clone(),
+                reason,
+            }
+        })?;
     drop(mask);
 
     let base = CaseBase::new(&img, &roi.mask, config, plan, None)?;
