@@ -355,6 +355,16 @@ fn add(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
 }
 
+/// `p` rotated by `a` radians about the unit axis `k` (Rodrigues' rotation formula), for
+/// tests that turn shapes.
+#[cfg(test)]
+pub(crate) fn rotate_about(p: [f64; 3], k: [f64; 3], a: f64) -> [f64; 3] {
+    let (s, c) = a.sin_cos();
+    let kx = cross(k, p);
+    let kd = dot(k, p);
+    std::array::from_fn(|i| p[i] * c + kx[i] * s + k[i] * kd * (1.0 - c))
+}
+
 pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }

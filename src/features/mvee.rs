@@ -400,23 +400,15 @@ fn invert4(mut a: [[f64; 4]; 4]) -> Option<[[f64; 4]; 4]> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::mesh::cross;
+    use super::super::mesh::rotate_about;
     use super::*;
-
-    /// Rotation by `a` about the unit axis `k` (Rodrigues).
-    fn rotate(p: [f64; 3], k: [f64; 3], a: f64) -> [f64; 3] {
-        let (s, c) = a.sin_cos();
-        let kx = cross(k, p);
-        let kd = dot(k, p);
-        std::array::from_fn(|i| p[i] * c + kx[i] * s + k[i] * kd * (1.0 - c))
-    }
 
     fn moved(points: &[[f64; 3]]) -> Vec<[f64; 3]> {
         let k = [0.48, -0.6, 0.64];
         points
             .iter()
             .map(|&p| {
-                let r = rotate(p, k, 1.1);
+                let r = rotate_about(p, k, 1.1);
                 [r[0] + 31.0, r[1] - 12.5, r[2] + 4.0]
             })
             .collect()

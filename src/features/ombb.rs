@@ -421,15 +421,8 @@ fn min_area_rectangle(h: &[[f64; 2]]) -> Rectangle {
 #[cfg(test)]
 mod tests {
     use super::super::hull::convex_hull;
+    use super::super::mesh::rotate_about;
     use super::*;
-
-    /// Rotation by `a` about the unit axis `k` (Rodrigues).
-    fn rotate(p: [f64; 3], k: [f64; 3], a: f64) -> [f64; 3] {
-        let (s, c) = a.sin_cos();
-        let kx = cross(k, p);
-        let kd = dot(k, p);
-        std::array::from_fn(|i| p[i] * c + kx[i] * s + k[i] * kd * (1.0 - c))
-    }
 
     fn unit(v: [f64; 3]) -> [f64; 3] {
         let l = norm(v);
@@ -470,7 +463,7 @@ mod tests {
         let pts: Vec<[f64; 3]> = cuboid([2.0, 3.0, 5.0])
             .into_iter()
             .map(|p| {
-                let r = rotate(p, k, 0.7);
+                let r = rotate_about(p, k, 0.7);
                 [r[0] + 10.0, r[1] - 4.0, r[2] + 7.0]
             })
             .collect();
@@ -496,7 +489,7 @@ mod tests {
         assert!((box_of(&tet).volume() - 8.0).abs() < 1e-9);
 
         let k = unit([0.3, -0.5, 0.8]);
-        let turned: Vec<[f64; 3]> = tet.iter().map(|&p| rotate(p, k, 0.4)).collect();
+        let turned: Vec<[f64; 3]> = tet.iter().map(|&p| rotate_about(p, k, 0.4)).collect();
         let b = box_of(&turned);
         let aabb: f64 = (0..3)
             .map(|c| {
@@ -513,11 +506,11 @@ mod tests {
         // Turned so that the axis-aligned box is larger still, the face-flush box wins.
         let far: Vec<[f64; 3]> = tet
             .iter()
-            .map(|&p| rotate(p, unit([1.0, 0.0, 0.0]), 0.785))
+            .map(|&p| rotate_about(p, unit([1.0, 0.0, 0.0]), 0.785))
             .collect();
         let far: Vec<[f64; 3]> = far
             .iter()
-            .map(|&p| rotate(p, unit([0.0, 0.0, 1.0]), 0.4))
+            .map(|&p| rotate_about(p, unit([0.0, 0.0, 1.0]), 0.4))
             .collect();
         let b = box_of(&far);
         assert!((b.volume() - 16.0).abs() < 1e-9, "{}", b.volume());
