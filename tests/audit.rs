@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::tree;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_radaudit"))
 }
@@ -232,25 +235,6 @@ fn malformed_scenarios_are_named_and_the_rest_still_run() {
     let index = std::fs::read_to_string(out.join("README.md")).expect("index");
     assert!(index.contains("toy-external--external-auc"));
     assert!(index.contains("c-range.toml"));
-}
-
-/// Every file under `dir`, relative path -> bytes.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("prefix").to_path_buf();
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -16,27 +16,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::tree;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
-
-/// Every file under `dir`, relative path -> bytes, sorted.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("prefix").to_path_buf();
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// Runs `radaudit --quiet --threads T ARGS` for (threads, seed) = (1, a), (2, a) and
 /// (2, b), each writing below its own folder (`args(dir, seed)`), and asserts the first

@@ -105,10 +105,9 @@ pub fn extract_in_frame(
 
 /// The box of scan voxels `(lo, hi)` (inclusive, `(x, y, z)`) that extraction with
 /// `config` reads for an ROI whose box in a scan of `full` voxels of `spacing` mm is
-/// `lower..=upper`: [`preprocess::read_box`], with the margin grown by the reach of every
-/// filter on the grid it runs on ([`filters::FilterSpec::reach`]), so that the filtered
-/// values the features read are those of the whole image. `None` when a filter's response
-/// depends on the whole image.
+/// `lower..=upper`: [`preprocess::read_box`] with the margin of [`with_filter_margin`], so
+/// that the filtered values the features read are those of the whole image. `None` when
+/// a filter's response depends on the whole image.
 pub fn read_box(
     config: &ExtractConfig,
     spacing: [f64; 3],
@@ -221,9 +220,7 @@ pub fn extract_files(
     label: i64,
     config: &ExtractConfig,
 ) -> Result<FeatureList, ExtractError> {
-    if config.filters.iter().all(|f| f.reach([1.0; 3]).is_some())
-        && matches!(image::detect_format(image_path), Ok(image::Format::Nrrd))
-    {
+    if matches!(image::detect_format(image_path), Ok(image::Format::Nrrd)) {
         if let Some(feats) = extract_nrrd_cropped(image_path, mask_path, label, config)? {
             return Ok(feats);
         }
@@ -256,6 +253,12 @@ fn extract_nrrd_cropped(
     let Ok((dim, geometry)) = image::nrrd::read_grid(image_path) else {
         return Ok(None);
     };
+    // A filter that depends on the whole image needs the whole-image path; say so before
+    // reading the mask, which that path reads again.
+    let Some(prep) = with_filter_margin(&config.preprocess, &config.filters, geometry.spacing)
+    else {
+        return Ok(None);
+    };
     let mask = image::read_mask(mask_path)?;
     let roi = image::validate::roi_for(&geometry, dim, &mask, label, &Default::default()).map_err(
         |reason| ExtractError::MaskFile {
@@ -268,9 +271,7 @@ fn extract_nrrd_cropped(
 
     let full = [dim.2, dim.1, dim.0];
     let b = &roi.bbox;
-    let Some((lo, hi)) = read_box(config, geometry.spacing, full, b.lower, b.upper) else {
-        return Ok(None);
-    };
+    let (lo, hi) = preprocess::read_box(&prep, geometry.spacing, full, b.lower, b.upper);
     crate::table::note_input(image_path);
     let Some((data, crop, _, info)) = image::nrrd::read_region(image_path, lo, hi)? else {
         return Ok(None);

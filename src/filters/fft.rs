@@ -256,27 +256,25 @@ pub fn fft3(buf: &mut [C64], dims: [usize; 3], inverse: bool) {
     for row in buf.chunks_mut(n_x) {
         run(&px, row);
     }
+    // A lane starting at `first` with `n` points `stride` apart, through a copy.
     let mut tmp = vec![C64::default(); n_y.max(n_z)];
+    let mut lane = |plan: &Plan, first: usize, stride: usize, n: usize| {
+        for (i, t) in tmp[..n].iter_mut().enumerate() {
+            *t = buf[first + i * stride];
+        }
+        run(plan, &mut tmp[..n]);
+        for (i, t) in tmp[..n].iter().enumerate() {
+            buf[first + i * stride] = *t;
+        }
+    };
     for z in 0..n_z {
         for x in 0..n_x {
-            for y in 0..n_y {
-                tmp[y] = buf[(z * n_y + y) * n_x + x];
-            }
-            run(&py, &mut tmp[..n_y]);
-            for y in 0..n_y {
-                buf[(z * n_y + y) * n_x + x] = tmp[y];
-            }
+            lane(&py, z * n_y * n_x + x, n_x, n_y);
         }
     }
     for y in 0..n_y {
         for x in 0..n_x {
-            for z in 0..n_z {
-                tmp[z] = buf[(z * n_y + y) * n_x + x];
-            }
-            run(&pz, &mut tmp[..n_z]);
-            for z in 0..n_z {
-                buf[(z * n_y + y) * n_x + x] = tmp[z];
-            }
+            lane(&pz, y * n_x + x, n_y * n_x, n_z);
         }
     }
 }
